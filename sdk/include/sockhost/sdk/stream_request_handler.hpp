@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// StreamRequestHandler: socketserver.StreamRequestHandler, with rfile and wfile.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sockhost/sdk/abi.hpp"
+#include "sockhost/sdk/base_request_handler.hpp"
+
+namespace sockhost::sdk {
+
+/// The byte transport under rfile/wfile: a connected socket in the host, an
+/// in-memory buffer in the test kit. Errors are std::system_error;
+/// a timed-out wait is TimeoutError.
+class SOCKHOST_SDK_API ByteStream {
+public:
+    virtual ~ByteStream();
+    /// Reads at least 1 byte (blocking up to the timeout); 0 means end of stream.
+    virtual std::size_t read_some(char* buffer, std::size_t size) = 0;
+    /// Writes everything (blocking up to the timeout per wait).
+    virtual void write_all(std::string_view data) = 0;
+    /// Writes several buffers as one (writev on sockets).
+    virtual void write_all(std::string_view first, std::string_view second);
+    /// Sends `count` bytes of file `in_fd` from `offset` (sendfile on sockets).
+    virtual void send_file(int in_fd, off_t offset, std::size_t count);
+    /// Half-close: the peer reads end of stream, we can still read.
+    virtual void shutdown_write() {}
+    /// Timeout for each later wait; zero = wait forever.
+    virtual void set_timeout(std::chrono::milliseconds timeout) { (void)timeout; }
+    virtual std::chrono::milliseconds timeout() const { return std::chrono::milliseconds{0}; }
+    /// The socket, or -1 when there is none (test kit).
+    virtual int fd() const { return -1; }
+};
+
+/// A ByteStream over a connected socket the caller keeps owning.
+class SOCKHOST_SDK_API SocketStream final : public ByteStream {
+public:
+    SocketStream(int fd, std::chrono::milliseconds timeout);
+    ~SocketStream() override;
+    std::size_t read_some(char* buffer, std::size_t size) override;
+    void write_all(std::string_view data) override;
+    void write_all(std::string_view first, std::string_view second) override;
+    void send_file(int in_fd, off_t offset, std::size_t count) override;
+    void shutdown_write() override;
+    void set_timeout(std::chrono::milliseconds timeout) override;
+    std::chrono::milliseconds timeout() const override { return timeout_; }
+    int fd() const override { return fd_; }
+
+private:
+    int fd_;
+    std::chrono::milliseconds timeout_;
+};
+
+/// rfile: a buffered reader (Python's BufferedReader subset).
+class SOCKHOST_SDK_API Reader {
+public:
+    explicit Reader(ByteStream& stream, std::size_t chunk = 16 * 1024);
+    ~Reader();
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+
+    /// Up to n bytes: fewer only at end of stream.
+    std::string read(std::size_t n);
+    /// Everything until end of stream.
+    std::string read_all();
+    /// At most n bytes with at most one read from the stream; "" at end of stream.
+    std::string read1(std::size_t n);
+    /// One line including its '\n', or at most `limit` bytes, or what is left
+    /// at end of stream ("" when nothing is).
+    std::string readline(std::size_t limit = static_cast<std::size_t>(-1));
+
+    /// Zero-copy access for parsers: the bytes buffered but not consumed.
+    std::string_view buffered() const { return std::string_view(buf_).substr(pos_); }
+    /// Reads more from the stream into the buffer; returns the bytes added (0 = EOF).
+    std::size_t fill();
+    /// Drops n buffered bytes (n <= buffered().size()).
+    void consume(std::size_t n);
+    /// True once the stream reported end of stream and the buffer is empty.
+    bool at_eof() const { return eof_ && pos_ == buf_.size(); }
+    ByteStream& stream() { return stream_; }
+
+private:
+    ByteStream& stream_;
+    std::size_t chunk_;
+    std::string buf_;
+    std::size_t pos_ = 0;
+    bool eof_ = false;
+};
+
+/// wfile: a buffered writer. Data is sent when the buffer fills, on flush(),
+/// and by StreamRequestHandler::finish().
+class SOCKHOST_SDK_API Writer {
+public:
+    explicit Writer(ByteStream& stream, std::size_t buffer_size = 16 * 1024);
+    ~Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    void write(std::string_view data);
+    void flush();
+    /// Flushes, then sends the file region with zero copies where the stream can.
+    void send_file(int in_fd, off_t offset, std::size_t count);
+    /// Bytes accepted so far (buffered or sent), for access logs.
+    std::size_t bytes_written() const { return written_; }
+    std::size_t pending() const { return buf_.size(); }
+    ByteStream& stream() { return stream_; }
+
+private:
+    ByteStream& stream_;
+    std::size_t buffer_size_;
+    std::string buf_;
+    std::size_t written_ = 0;
+};
+
+/// Services a byte stream. setup() builds rfile/wfile over the connection,
+/// applies the timeout and the Nagle switch; finish() flushes wfile.
+class SOCKHOST_SDK_API StreamRequestHandler : public BaseRequestHandler {
+public:
+    StreamRequestHandler();
+    ~StreamRequestHandler() override;
+
+    /// May be overridden; call the base first.
+    void setup() override;
+    /// May be overridden; call the base last. Flush errors are ignored, as the
+    /// peer may already be gone (Python does the same).
+    void finish() override;
+
+    Reader& rfile() { return *rfile_; }
+    Writer& wfile() { return *wfile_; }
+    ByteStream& connection() { return *stream_; }
+
+    /// Test kit hook: use this stream instead of a socket. Before setup() only.
+    void use_stream(std::unique_ptr<ByteStream> stream);
+
+protected:
+    /// Per-wait I/O timeout; unset = the server's io_timeout(); zero = none.
+    /// Set it in the constructor (Python's class attribute `timeout`).
+    std::optional<std::chrono::milliseconds> timeout;
+    /// Sets TCP_NODELAY on TCP connections (Python's disable_nagle_algorithm).
+    bool disable_nagle_algorithm = false;
+    /// Buffer sizes (Python's rbufsize / wbufsize).
+    std::size_t rbufsize = 16 * 1024;
+    std::size_t wbufsize = 16 * 1024;
+
+private:
+    std::unique_ptr<ByteStream> stream_;
+    std::unique_ptr<Reader> rfile_;
+    std::unique_ptr<Writer> wfile_;
+};
+
+}  // namespace sockhost::sdk

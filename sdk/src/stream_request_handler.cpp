@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+// Byte streams, rfile/wfile and StreamRequestHandler.
+#include "sockhost/sdk/stream_request_handler.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "sockhost/sdk/errors.hpp"
+
+namespace sockhost::sdk {
+
+namespace {
+[[noreturn]] void throw_errno(const char* what) {
+    int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK) throw TimeoutError(std::string(what) + " timed out");
+    throw std::system_error(e, std::generic_category(), what);
+}
+}  // namespace
+
+// --- ByteStream defaults ---------------------------------------------------
+
+ByteStream::~ByteStream() = default;
+
+void ByteStream::write_all(std::string_view first, std::string_view second) {
+    write_all(first);
+    write_all(second);
+}
+
+void ByteStream::send_file(int in_fd, off_t offset, std::size_t count) {
+    // Portable fallback: pread into a buffer and write it.
+    std::string buf(std::min<std::size_t>(count, 64 * 1024), '\0');
+    while (count > 0) {
+        ssize_t n = ::pread(in_fd, buf.data(), std::min(count, buf.size()), offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("pread");
+        if (n == 0) throw std::system_error(std::make_error_code(std::errc::io_error),
+                                            "file shrank while being sent");
+        write_all(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        offset += n;
+        count -= static_cast<std::size_t>(n);
+    }
+}
+
+// --- SocketStream ----------------------------------------------------------
+// Timeouts use SO_RCVTIMEO/SO_SNDTIMEO: a blocking call returns EAGAIN when
+// the wait runs out, which costs no extra poll() per read.
+
+SocketStream::SocketStream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(0) {
+    set_timeout(timeout);
+}
+
+SocketStream::~SocketStream() = default;
+
+void SocketStream::set_timeout(std::chrono::milliseconds timeout) {
+    if (timeout == timeout_) return;
+    timeout_ = timeout;
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+std::size_t SocketStream::read_some(char* buffer, std::size_t size) {
+    for (;;) {
+        ssize_t n = ::recv(fd_, buffer, size, 0);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno == ECONNRESET) return 0;   // the peer is gone: treat as end of stream
+        throw_errno("recv");
+    }
+}
+
+void SocketStream::write_all(std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("send");
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void SocketStream::write_all(std::string_view first, std::string_view second) {
+    while (!first.empty()) {
+        iovec iov[2] = {{const_cast<char*>(first.data()), first.size()},
+                        {const_cast<char*>(second.data()), second.size()}};
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = second.empty() ? 1 : 2;
+        ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("sendmsg");
+        auto sent = static_cast<std::size_t>(n);
+        if (sent >= first.size()) {
+            second.remove_prefix(sent - first.size());
+            first = {};
+        } else {
+            first.remove_prefix(sent);
+        }
+    }
+    write_all(second);
+}
+
+void SocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
+    while (count > 0) {
+        ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+            ByteStream::send_file(in_fd, offset, count);   // not sendfile-able: copy
+            return;
+        }
+        if (n < 0) throw_errno("sendfile");
+        if (n == 0)
+            throw std::system_error(std::make_error_code(std::errc::io_error),
+                                    "file shrank while being sent");
+        count -= static_cast<std::size_t>(n);
+    }
+}
+
+void SocketStream::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+// --- Reader ----------------------------------------------------------------
+
+Reader::Reader(ByteStream& stream, std::size_t chunk) : stream_(stream), chunk_(chunk ? chunk : 1) {}
+Reader::~Reader() = default;
+
+std::size_t Reader::fill() {
+    if (eof_) return 0;
+    // Compact before growing so a long-lived connection's buffer stays small.
+    if (pos_ > 0 && pos_ == buf_.size()) {
+        buf_.clear();
+        pos_ = 0;
+    } else if (pos_ > 64 * 1024 && pos_ * 2 > buf_.size()) {
+        buf_.erase(0, pos_);
+        pos_ = 0;
+    }
+    std::size_t old = buf_.size();
+    buf_.resize(old + chunk_);
+    std::size_t n = 0;
+    try {
+        n = stream_.read_some(buf_.data() + old, chunk_);
+    } catch (...) {
+        buf_.resize(old);
+        throw;
+    }
+    buf_.resize(old + n);
+    if (n == 0) eof_ = true;
+    return n;
+}
+
+void Reader::consume(std::size_t n) {
+    pos_ += std::min(n, buf_.size() - pos_);
+    if (pos_ == buf_.size()) {
+        buf_.clear();
+        pos_ = 0;
+    }
+}
+
+std::string Reader::read(std::size_t n) {
+    std::string out;
+    while (out.size() < n) {
+        if (buffered().empty() && fill() == 0) break;
+        std::string_view b = buffered().substr(0, n - out.size());
+        out.append(b);
+        consume(b.size());
+    }
+    return out;
+}
+
+std::string Reader::read_all() {
+    std::string out;
+    do {
+        out.append(buffered());
+        consume(buffered().size());
+    } while (fill() > 0);
+    return out;
+}
+
+std::string Reader::read1(std::size_t n) {
+    if (buffered().empty()) fill();
+    std::string out(buffered().substr(0, n));
+    consume(out.size());
+    return out;
+}
+
+std::string Reader::readline(std::size_t limit) {
+    std::string out;
+    std::size_t scanned = 0;
+    for (;;) {
+        std::string_view b = buffered();
+        std::size_t want = limit - out.size();
+        std::size_t nl = b.substr(0, want).find('\n', scanned);
+        if (nl != std::string_view::npos) {
+            out.append(b.substr(0, nl + 1));
+            consume(nl + 1);
+            return out;
+        }
+        if (b.size() >= want) {
+            out.append(b.substr(0, want));
+            consume(want);
+            return out;
+        }
+        scanned = b.size();
+        if (fill() == 0) {
+            out.append(buffered());
+            consume(buffered().size());
+            return out;
+        }
+    }
+}
+
+// --- Writer ----------------------------------------------------------------
+
+Writer::Writer(ByteStream& stream, std::size_t buffer_size)
+    : stream_(stream), buffer_size_(buffer_size) {}
+Writer::~Writer() = default;
+
+void Writer::write(std::string_view data) {
+    written_ += data.size();
+    if (buf_.size() + data.size() <= buffer_size_) {
+        buf_.append(data);
+        return;
+    }
+    // Too big to buffer: send what is buffered and the new data in one call.
+    std::string pending;
+    pending.swap(buf_);
+    stream_.write_all(pending, data);
+}
+
+void Writer::flush() {
+    if (buf_.empty()) return;
+    std::string pending;
+    pending.swap(buf_);
+    stream_.write_all(pending);
+}
+
+void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
+    flush();
+    written_ += count;
+    stream_.send_file(in_fd, offset, count);
+}
+
+// --- StreamRequestHandler --------------------------------------------------
+
+StreamRequestHandler::StreamRequestHandler() = default;
+StreamRequestHandler::~StreamRequestHandler() = default;
+
+void StreamRequestHandler::use_stream(std::unique_ptr<ByteStream> stream) {
+    stream_ = std::move(stream);
+}
+
+void StreamRequestHandler::setup() {
+    std::chrono::milliseconds t = timeout.value_or(server().io_timeout());
+    if (!stream_) stream_ = std::make_unique<SocketStream>(request().fd, t);
+    else stream_->set_timeout(t);
+    if (disable_nagle_algorithm && client_address().is_ip()) {
+        int one = 1;
+        ::setsockopt(request().fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    rfile_ = std::make_unique<Reader>(*stream_, rbufsize);
+    wfile_ = std::make_unique<Writer>(*stream_, wbufsize);
+}
+
+void StreamRequestHandler::finish() {
+    if (!wfile_) return;
+    try {
+        wfile_->flush();
+    } catch (const std::system_error&) {
+        // The peer may have gone away; nothing left to tell it.
+    }
+}
+
+}  // namespace sockhost::sdk
