@@ -5,8 +5,6 @@
 #include <sockhost/sdk.hpp>
 #include <sockhost/sdk/testkit.hpp>
 
-#include "echo/echo.hpp"
-
 namespace sdk = sockhost::sdk;
 namespace testkit = sockhost::sdk::testkit;
 
@@ -81,22 +79,6 @@ TEST(Reader, ReadReturnsShortOnlyAtEof) {
     EXPECT_EQ(r.read(7), "0123456");
     EXPECT_EQ(r.read1(10).size() <= 3u, true);
     EXPECT_EQ(r.read_all().size() + 7 <= 10u, true);
-}
-
-TEST(EchoPlugin, StreamHandlerEchoesBinaryBytesUnderTheTestKit) {
-    std::string input("a\0b\r\n\xff", 6);
-    sockhost::plugins::echo::EchoStreamHandler h;
-    testkit::FakeServer server;
-    auto r = testkit::run_stream(h, input, server, 1);
-    EXPECT_EQ(r.output, input);
-    EXPECT_FALSE(r.error);
-}
-
-TEST(EchoPlugin, DatagramHandlerRepliesWithTheDatagram) {
-    sockhost::plugins::echo::EchoDatagramHandler h;
-    testkit::FakeServer server;
-    auto r = testkit::run_datagram(h, "ping", server);
-    EXPECT_EQ(r.output, "ping");
 }
 
 }  // namespace
