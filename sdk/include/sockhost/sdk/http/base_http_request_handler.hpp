@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sockhost/sdk/abi.hpp"
+#include "sockhost/sdk/errors.hpp"
 #include "sockhost/sdk/options.hpp"
 #include "sockhost/sdk/stream_request_handler.hpp"
 
@@ -60,6 +61,16 @@ SOCKHOST_SDK_API void validate_http_options(const Options& options,
 
 /// Reason phrase for a status code ("Not Found"); "" when unknown.
 SOCKHOST_SDK_API std::string_view reason_phrase(int code);
+
+/// Thrown by read_body() / read_body_some() when the request cannot go on:
+/// the body is too large (413 already answered), malformed (400), timed out
+/// (408), or the client went away. The connection closes; a plugin need not
+/// catch it: handle_one_request() does, without logging it as an error.
+class SOCKHOST_SDK_API RequestAborted : public HandlerError {
+public:
+    explicit RequestAborted(const std::string& message);
+    ~RequestAborted() override;
+};
 
 /// Serves HTTP/1.x on one connection: parses each request, dispatches it to
 /// do_<METHOD>, loops while keep-alive allows. A plugin author overrides only
@@ -142,6 +153,16 @@ public:
     const Limits& limits() const { return limits_; }
 
 private:
+    void dispatch();
+    void set_partial_requestline();
+    void handler_failed(std::string_view what);
+    void finish_response();
+    void drain_body();
+    [[noreturn]] void abort_request(int code, std::string_view message);
+    bool begin_body_read();
+    void fill_body();
+    std::string log_prefix() const;
+
     struct State;
     Limits limits_;
     State* state_ = nullptr;   // parser and response state (pimpl keeps the ABI stable)
