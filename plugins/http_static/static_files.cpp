@@ -440,6 +440,20 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
 
 }  // namespace
 
+std::string format_http_date(std::int64_t t) {
+    static constexpr std::array<std::string_view, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr std::array<std::string_view, 12> kMonths{
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::time_t tt = static_cast<std::time_t>(t);
+    struct tm tm {};
+    gmtime_r(&tt, &tm);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", kDays[static_cast<std::size_t>(tm.tm_wday) % 7].data(),
+                  tm.tm_mday, kMonths[static_cast<std::size_t>(tm.tm_mon) % 12].data(), tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    return buf;
+}
+
 std::optional<std::int64_t> parse_http_date(std::string_view text) {
     text = trim(text);
     int year = 0, mon = -1, day = 0, h = 0, m = 0, s = 0;

@@ -132,6 +132,10 @@ private:
 /// epoch, nullopt when malformed.
 std::optional<std::int64_t> parse_http_date(std::string_view text);
 
+/// RFC 9110 5.6.7 IMF-fixdate of `t` (seconds since the epoch):
+/// "Sun, 06 Nov 1994 08:49:37 GMT"; locale-independent.
+std::string format_http_date(std::int64_t t);
+
 /// Strong entity tag from inode, size and mtime (ns): "\"<ino>-<size>-<mtime>\""
 /// in hex. Strong because any write changes mtime and the tag is used for
 /// byte ranges (RFC 9110 8.8.3.3, If-Range needs a strong tag).
