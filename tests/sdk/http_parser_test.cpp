@@ -79,7 +79,7 @@ Decoded decode(std::string_view input, std::size_t split = 0, const Limits& limi
 
 // --- Request line and fields ----------------------------------------------
 
-TEST(RequestParser, ParsesASimpleGet) {
+TEST(HttpRequestParser, ParsesASimpleGet) {
     Parsed p = parse("GET /a%20b?q=1 HTTP/1.1\r\nHost: example\r\nX-Empty:\r\n\r\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
     EXPECT_EQ(p.head.method, "GET");
@@ -93,7 +93,7 @@ TEST(RequestParser, ParsesASimpleGet) {
     EXPECT_EQ(p.result.consumed, 52u);
 }
 
-TEST(RequestParser, StopsBeforePipelinedBytes) {
+TEST(HttpRequestParser, StopsBeforePipelinedBytes) {
     std::string first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
     Parsed p = parse(first + "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
@@ -101,32 +101,32 @@ TEST(RequestParser, StopsBeforePipelinedBytes) {
     EXPECT_EQ(p.head.target, "/1");
 }
 
-TEST(RequestParser, ParsesAFieldValueWithOwsTrimmedAndObsText) {
+TEST(HttpRequestParser, ParsesAFieldValueWithOwsTrimmedAndObsText) {
     Parsed p = parse("GET / HTTP/1.1\r\nHost: h\r\nX-A: \t a b \t\r\nX-B: caf\xc3\xa9\r\n\r\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
     EXPECT_EQ(p.head.headers.get("X-A"), "a b");
     EXPECT_EQ(p.head.headers.get("X-B"), "caf\xc3\xa9");
 }
 
-TEST(RequestParser, AcceptsBareLfLineEndings) {
+TEST(HttpRequestParser, AcceptsBareLfLineEndings) {
     Parsed p = parse("GET / HTTP/1.1\nHost: h\n\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
     EXPECT_EQ(p.head.headers.get("host"), "h");
 }
 
-TEST(RequestParser, SkipsEmptyLinesBeforeTheRequestLine) {
+TEST(HttpRequestParser, SkipsEmptyLinesBeforeTheRequestLine) {
     Parsed p = parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
     EXPECT_EQ(p.head.request_line, "GET / HTTP/1.1");
 }
 
-TEST(RequestParser, WaitsForTheEndOfTheHead) {
+TEST(HttpRequestParser, WaitsForTheEndOfTheHead) {
     EXPECT_EQ(status_of(""), -1);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\n"), -1);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\n\r"), -1);
 }
 
-TEST(RequestParser, GivesTheSameResultWhenFedOneByteAtATime) {
+TEST(HttpRequestParser, GivesTheSameResultWhenFedOneByteAtATime) {
     std::string req =
         "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nX: y\r\n\r\nbody";
     Parsed whole = parse(req);
@@ -137,7 +137,7 @@ TEST(RequestParser, GivesTheSameResultWhenFedOneByteAtATime) {
     EXPECT_EQ(trickled.head.framing, BodyFraming::chunked);
 }
 
-TEST(RequestParser, ParsesPipelinedRequestsInSequence) {
+TEST(HttpRequestParser, ParsesPipelinedRequestsInSequence) {
     std::string data =
         "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
         "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
@@ -156,7 +156,7 @@ TEST(RequestParser, ParsesPipelinedRequestsInSequence) {
     EXPECT_EQ(targets, (std::vector<std::string>{"/1", "/2", "/3"}));
 }
 
-TEST(RequestParser, RejectsBadRequestLines) {
+TEST(HttpRequestParser, RejectsBadRequestLines) {
     EXPECT_EQ(status_of("GET /\r\n\r\n"), 400);                               // no version
     EXPECT_EQ(status_of("GET  / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);           // two spaces
     EXPECT_EQ(status_of("GET / HTTP/1.1 \r\nHost: h\r\n\r\n"), 400);           // trailing space
@@ -170,7 +170,7 @@ TEST(RequestParser, RejectsBadRequestLines) {
     EXPECT_EQ(status_of("GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n"), 0);     // absolute-form
 }
 
-TEST(RequestParser, RejectsBadVersionsWith400And505) {
+TEST(HttpRequestParser, RejectsBadVersionsWith400And505) {
     EXPECT_EQ(status_of("GET / HTTP/1\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / http/1.1\r\nHost: h\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.10\r\nHost: h\r\n\r\n"), 400);
@@ -179,7 +179,7 @@ TEST(RequestParser, RejectsBadVersionsWith400And505) {
     EXPECT_EQ(status_of("GET / HTTP/0.9\r\n\r\n"), 505);
 }
 
-TEST(RequestParser, AnswersTooLongRequestLineWith414) {
+TEST(HttpRequestParser, AnswersTooLongRequestLineWith414) {
     Limits l;
     l.max_request_line = 64;
     std::string ok = "GET /" + std::string(64 - 14, 'a') + " HTTP/1.1";
@@ -192,7 +192,7 @@ TEST(RequestParser, AnswersTooLongRequestLineWith414) {
     EXPECT_EQ(parse_bytewise(line, l).result.error_code, 414);
 }
 
-TEST(RequestParser, AnswersTooManyFieldsWith431) {
+TEST(HttpRequestParser, AnswersTooManyFieldsWith431) {
     Limits l;
     l.max_header_count = 3;
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", l), 0);
@@ -201,7 +201,7 @@ TEST(RequestParser, AnswersTooManyFieldsWith431) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n", l), 431);
 }
 
-TEST(RequestParser, AnswersTooLargeHeadWith431) {
+TEST(HttpRequestParser, AnswersTooLargeHeadWith431) {
     Limits l;
     l.max_header_size = 256;
     std::string big = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(300, 'x') + "\r\n\r\n";
@@ -212,24 +212,24 @@ TEST(RequestParser, AnswersTooLargeHeadWith431) {
     EXPECT_EQ(status_of(std::string(300, '\n'), l), 431);
 }
 
-TEST(RequestParser, RejectsObsFold) {
+TEST(HttpRequestParser, RejectsObsFold) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\n Host: h\r\n\r\n"), 400);
 }
 
-TEST(RequestParser, RejectsWhitespaceBeforeTheColon) {
+TEST(HttpRequestParser, RejectsWhitespaceBeforeTheColon) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX\t: y\r\n\r\n"), 400);
 }
 
-TEST(RequestParser, RejectsBadFieldLines) {
+TEST(HttpRequestParser, RejectsBadFieldLines) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\n: empty\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX(y): z\r\n\r\n"), 400);
 }
 
-TEST(RequestParser, RejectsControlCharactersAndNul) {
+TEST(HttpRequestParser, RejectsControlCharactersAndNul) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fz\r\n\r\n"), 400);
     EXPECT_EQ(status_of(std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0z\r\n\r\n", 35)), 400);
@@ -238,14 +238,14 @@ TEST(RequestParser, RejectsControlCharactersAndNul) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\tz\r\n\r\n"), 0);     // HTAB is fine
 }
 
-TEST(RequestParser, RequiresExactlyOneHostOnHttp11) {
+TEST(HttpRequestParser, RequiresExactlyOneHostOnHttp11) {
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET / HTTP/1.0\r\n\r\n"), 0);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0);   // RFC 9112 3.2: may be empty
 }
 
-TEST(RequestParser, ReadsContentLength) {
+TEST(HttpRequestParser, ReadsContentLength) {
     Parsed p = parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 42\r\n\r\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
     EXPECT_EQ(p.head.framing, BodyFraming::content_length);
@@ -256,7 +256,7 @@ TEST(RequestParser, ReadsContentLength) {
     EXPECT_EQ(p.head.content_length, 5u);
 }
 
-TEST(RequestParser, RejectsBadOrConflictingContentLength) {
+TEST(HttpRequestParser, RejectsBadOrConflictingContentLength) {
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), 400);
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\n"), 400);
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n"), 400);
@@ -266,14 +266,14 @@ TEST(RequestParser, RejectsBadOrConflictingContentLength) {
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n"), 400);
 }
 
-TEST(RequestParser, RejectsContentLengthWithTransferEncoding) {
+TEST(HttpRequestParser, RejectsContentLengthWithTransferEncoding) {
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
                         "Transfer-Encoding: chunked\r\n\r\n"), 400);
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
                         "Content-Length: 5\r\n\r\n"), 400);
 }
 
-TEST(RequestParser, AcceptsOnlyChunkedTransferEncoding) {
+TEST(HttpRequestParser, AcceptsOnlyChunkedTransferEncoding) {
     Parsed p = parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n");
     ASSERT_EQ(p.result.status, ParseStatus::done);
     EXPECT_EQ(p.head.framing, BodyFraming::chunked);
@@ -287,7 +287,7 @@ TEST(RequestParser, AcceptsOnlyChunkedTransferEncoding) {
     EXPECT_EQ(status_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
 }
 
-TEST(RequestParser, WorksOutPersistence) {
+TEST(HttpRequestParser, WorksOutPersistence) {
     EXPECT_TRUE(parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n").head.keep_alive);
     EXPECT_FALSE(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").head.keep_alive);
     EXPECT_FALSE(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: foo, Close\r\n\r\n").head.keep_alive);
@@ -295,7 +295,7 @@ TEST(RequestParser, WorksOutPersistence) {
     EXPECT_TRUE(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").head.keep_alive);
 }
 
-TEST(RequestParser, NotesExpect100ContinueOnHttp11Only) {
+TEST(HttpRequestParser, NotesExpect100ContinueOnHttp11Only) {
     EXPECT_TRUE(parse("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
                     .head.expect_continue);
     EXPECT_FALSE(parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
@@ -304,7 +304,7 @@ TEST(RequestParser, NotesExpect100ContinueOnHttp11Only) {
 
 // --- Chunked bodies -------------------------------------------------------
 
-TEST(ChunkedDecoder, DecodesChunksIgnoringExtensionsAndTrailers) {
+TEST(HttpChunkedDecoder, DecodesChunksIgnoringExtensionsAndTrailers) {
     std::string body = "5;name=value\r\nhello\r\n7 ; x\r\n, world\r\n0\r\nTrailer: yes\r\n\r\nNEXT";
     Decoded d = decode(body);
     EXPECT_EQ(d.status, ParseStatus::done);
@@ -312,7 +312,7 @@ TEST(ChunkedDecoder, DecodesChunksIgnoringExtensionsAndTrailers) {
     EXPECT_EQ(d.consumed, body.size() - 4);   // stops before the next request
 }
 
-TEST(ChunkedDecoder, GivesTheSameResultWhenFedOneByteAtATime) {
+TEST(HttpChunkedDecoder, GivesTheSameResultWhenFedOneByteAtATime) {
     std::string body = "a\r\n0123456789\r\nA\r\nabcdefghij\r\n0\r\n\r\n";
     Decoded d = decode(body, 1);
     EXPECT_EQ(d.status, ParseStatus::done);
@@ -320,13 +320,13 @@ TEST(ChunkedDecoder, GivesTheSameResultWhenFedOneByteAtATime) {
     EXPECT_EQ(d.consumed, body.size());
 }
 
-TEST(ChunkedDecoder, AcceptsUpperCaseHexAndLeadingZeros) {
+TEST(HttpChunkedDecoder, AcceptsUpperCaseHexAndLeadingZeros) {
     Decoded d = decode("000F\r\n0123456789abcde\r\n0000\r\n\r\n");
     EXPECT_EQ(d.status, ParseStatus::done);
     EXPECT_EQ(d.body.size(), 15u);
 }
 
-TEST(ChunkedDecoder, RespectsTheMaxPerStep) {
+TEST(HttpChunkedDecoder, RespectsTheMaxPerStep) {
     ChunkedDecoder d{Limits{}};
     std::string in = "a\r\n0123456789\r\n0\r\n\r\n";
     ChunkedDecoder::Step s = d.step(in, 4);
@@ -334,7 +334,7 @@ TEST(ChunkedDecoder, RespectsTheMaxPerStep) {
     EXPECT_EQ(s.consumed, 7u);
 }
 
-TEST(ChunkedDecoder, RejectsBadChunkSizes) {
+TEST(HttpChunkedDecoder, RejectsBadChunkSizes) {
     EXPECT_EQ(decode("g\r\nx\r\n0\r\n\r\n").error, 400);           // non-hex
     EXPECT_EQ(decode("\r\nx\r\n0\r\n\r\n").error, 400);            // empty
     EXPECT_EQ(decode("-1\r\nx\r\n0\r\n\r\n").error, 400);
@@ -345,7 +345,7 @@ TEST(ChunkedDecoder, RejectsBadChunkSizes) {
     EXPECT_EQ(decode(std::string(5000, '0')).error, 400);          // endless size line
 }
 
-TEST(ChunkedDecoder, RequiresCrlfAroundChunkData) {
+TEST(HttpChunkedDecoder, RequiresCrlfAroundChunkData) {
     EXPECT_EQ(decode("5\nhello\r\n0\r\n\r\n").error, 400);         // bare LF after size
     EXPECT_EQ(decode("5\r\nhelloX\r\n0\r\n\r\n").error, 400);      // data longer than size
     EXPECT_EQ(decode("5\r\nhello\n0\r\n\r\n").error, 400);         // bare LF after data
@@ -353,7 +353,7 @@ TEST(ChunkedDecoder, RequiresCrlfAroundChunkData) {
     EXPECT_EQ(decode("5\r\nhello\r\n0\r\nX: y\n\r\n").error, 400);
 }
 
-TEST(ChunkedDecoder, RejectsBadTrailersAndControlCharactersInExtensions) {
+TEST(HttpChunkedDecoder, RejectsBadTrailersAndControlCharactersInExtensions) {
     EXPECT_EQ(decode("0\r\nBad Trailer: x\r\n\r\n").error, 400);
     EXPECT_EQ(decode("0\r\n folded\r\n\r\n").error, 400);
     EXPECT_EQ(decode("1;a\x01\r\nx\r\n0\r\n\r\n").error, 400);
@@ -365,7 +365,7 @@ TEST(ChunkedDecoder, RejectsBadTrailersAndControlCharactersInExtensions) {
     EXPECT_EQ(decode("0\r\nA: " + std::string(300, 'a') + "\r\n\r\n", 0, l).error, 431);
 }
 
-TEST(ChunkedDecoder, WaitsForMoreInputAtEveryStage) {
+TEST(HttpChunkedDecoder, WaitsForMoreInputAtEveryStage) {
     for (std::string partial : {"5", "5\r", "5\r\nhel", "5\r\nhello", "5\r\nhello\r", "5\r\nhello\r\n0\r\n",
                                 "5\r\nhello\r\n0\r\nX: y\r\n"}) {
         Decoded d = decode(partial);
@@ -374,7 +374,7 @@ TEST(ChunkedDecoder, WaitsForMoreInputAtEveryStage) {
     }
 }
 
-TEST(Token, MatchesRfc9110Tchar) {
+TEST(HttpToken, MatchesRfc9110Tchar) {
     EXPECT_TRUE(is_token("GET"));
     EXPECT_TRUE(is_token("X-Custom_1.0!#$%&'*+^`|~"));
     EXPECT_FALSE(is_token(""));

@@ -151,7 +151,7 @@ bool contains_token(std::string_view list, std::string_view token) {
     return false;
 }
 
-/// Python's html.escape(s, quote=True).
+/// Python's html.escape(s, quote=False), as send_error uses it.
 std::string html_escape(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -160,8 +160,6 @@ std::string html_escape(std::string_view s) {
             case '&': out += "&amp;"; break;
             case '<': out += "&lt;"; break;
             case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#x27;"; break;
             default: out += c;
         }
     }
