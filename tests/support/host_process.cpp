@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,7 +51,7 @@ int decode_status(int status) {
     return -1;
 }
 
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd) {
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int max_open_files = 0) {
     std::vector<char*> argv;
     std::string binary = SOCKHOST_BINARY;
     argv.push_back(binary.data());
@@ -63,6 +64,10 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd) {
         ::dup2(err_fd, STDERR_FILENO);
         int devnull = ::open("/dev/null", O_RDONLY);
         if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+        if (max_open_files > 0) {
+            rlimit rl{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+            ::setrlimit(RLIMIT_NOFILE, &rl);
+        }
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }
@@ -150,13 +155,13 @@ RunResult run_sockhost(const std::vector<std::string>& args, std::chrono::millis
 // --- HostProcess -----------------------------------------------------------
 
 HostProcess::HostProcess(const TempDir& dir, std::string_view config_text,
-                         std::vector<std::string> extra_args) {
+                         std::vector<std::string> extra_args, int max_open_files) {
     fs::path config = dir.write("servers.toml", config_text);
     std::vector<std::string> args = {"--config", config.string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     int p[2];
     if (::pipe2(p, O_CLOEXEC) < 0) fail("pipe2");
-    pid_ = spawn(args, p[1], p[1]);
+    pid_ = spawn(args, p[1], p[1], max_open_files);
     ::close(p[1]);
     reader_ = std::thread([this, fd = p[0]] { reader_loop(fd); });
 }
@@ -261,6 +266,24 @@ std::optional<int> HostProcess::stop(int sig, std::chrono::milliseconds timeout)
 }
 
 bool HostProcess::running() { return !wait_exit(0ms).has_value(); }
+
+std::chrono::milliseconds HostProcess::cpu_time() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos) return 0ms;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    // Fields after ')' start at 3 (state); utime is field 14, stime 15.
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) utime = std::stoll(field);
+        if (i == 15) stime = std::stoll(field);
+    }
+    long ticks = ::sysconf(_SC_CLK_TCK);
+    return std::chrono::milliseconds((utime + stime) * 1000 / (ticks > 0 ? ticks : 100));
+}
 
 // --- Socket ----------------------------------------------------------------
 
@@ -508,6 +531,16 @@ int count_children_where(pid_t parent, Pred pred) {
 
 int count_zombie_children(pid_t pid) {
     return count_children_where(pid, [](char s) { return s == 'Z'; });
+}
+
+int zombies_after(pid_t pid, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    int zombies = count_zombie_children(pid);
+    while (zombies != 0 && Clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+        zombies = count_zombie_children(pid);
+    }
+    return zombies;
 }
 
 int count_children(pid_t pid) {

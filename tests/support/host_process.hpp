@@ -59,8 +59,9 @@ class HostProcess {
 public:
     /// Writes `config_text` to dir/servers.toml and starts
     /// `sockhost --config dir/servers.toml EXTRA_ARGS...`.
+    /// `max_open_files` > 0 lowers RLIMIT_NOFILE in the child (EMFILE tests).
     HostProcess(const TempDir& dir, std::string_view config_text,
-                std::vector<std::string> extra_args = {});
+                std::vector<std::string> extra_args = {}, int max_open_files = 0);
     /// SIGKILLs the host if it still runs and reaps it.
     ~HostProcess();
     HostProcess(const HostProcess&) = delete;
@@ -82,6 +83,8 @@ public:
     /// Waits for exit without signalling.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
     bool running();
+    /// CPU time (user + system) the host has used so far, from /proc.
+    std::chrono::milliseconds cpu_time() const;
 
 private:
     void reader_loop(int fd);
@@ -140,6 +143,9 @@ std::string datagram_roundtrip(const Socket& s, std::string_view payload,
 
 /// Number of zombie children of `pid` (scans /proc).
 int count_zombie_children(pid_t pid);
+/// Zombie children of `pid` once they had up to `timeout` to be reaped
+/// (a child that just exited is a zombie for an instant).
+int zombies_after(pid_t pid, std::chrono::milliseconds timeout = 2s);
 /// Number of live (non-zombie) children of `pid`.
 int count_children(pid_t pid);
 /// Open file descriptors of `pid` (entries of /proc/PID/fd).

@@ -80,14 +80,15 @@ inline constexpr const char* kDescriptorSymbol = "sockhost_plugin_descriptor";
 }  // namespace sockhost::sdk
 
 /// Declares the plugin: INFO_FN is a function `sockhost::sdk::PluginInfo f()`.
-/// Use once per shared object, at namespace scope.
-#define SOCKHOST_PLUGIN(INFO_FN)                                                         \
-    namespace sockhost_plugin_detail {                                                   \
-    static ::sockhost::sdk::PluginInfo info_thunk() { return INFO_FN(); }                \
-    static const ::sockhost::sdk::PluginDescriptor kDescriptor{                          \
-        ::sockhost::sdk::kAbiMagic,   ::sockhost::sdk::kAbiMajor,                        \
-        ::sockhost::sdk::kAbiMinor,   sizeof(::sockhost::sdk::PluginDescriptor),         \
-        SOCKHOST_ABI_FINGERPRINT_VALUE, &info_thunk};                                    \
-    static const ::sockhost::sdk::PluginDescriptor* descriptor() { return &kDescriptor; } \
-    }                                                                                    \
-    BOOST_DLL_ALIAS(sockhost_plugin_detail::descriptor, sockhost_plugin_descriptor)
+/// Use once per shared object, at namespace scope. The exported symbol points
+/// at the descriptor object itself, so the host reads it without running any
+/// of the plugin's code.
+#define SOCKHOST_PLUGIN(INFO_FN)                                                  \
+    namespace sockhost_plugin_detail {                                            \
+    static ::sockhost::sdk::PluginInfo info_thunk() { return INFO_FN(); }         \
+    static const ::sockhost::sdk::PluginDescriptor kDescriptor{                   \
+        ::sockhost::sdk::kAbiMagic,   ::sockhost::sdk::kAbiMajor,                 \
+        ::sockhost::sdk::kAbiMinor,   sizeof(::sockhost::sdk::PluginDescriptor),  \
+        SOCKHOST_ABI_FINGERPRINT_VALUE, &info_thunk};                             \
+    }                                                                             \
+    BOOST_DLL_ALIAS(sockhost_plugin_detail::kDescriptor, sockhost_plugin_descriptor)

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// The concurrency models (socketserver's mixins, held by composition): where
+// and how a server runs each request.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "host/config.hpp"
+
+namespace sockhost::host {
+
+class BaseServer;
+struct PendingRequest;
+
+/// Strategy behind BaseServer::process_request. All calls except the
+/// request itself happen on the server's loop thread.
+class ConcurrencyModel {
+public:
+    virtual ~ConcurrencyModel();
+    virtual std::string_view name() const = 0;
+    /// Runs (or hands off) one request. Takes ownership by moving from
+    /// `request` only once it cannot fail any more; throws otherwise.
+    virtual void process_request(BaseServer& server, PendingRequest& request) = 0;
+    /// Each loop iteration: reap finished threads or children.
+    virtual void service_actions(BaseServer&) {}
+    /// Extra descriptors the loop waits on (a ready one means "call
+    /// service_actions"), e.g. pidfds of forked children.
+    virtual void wait_fds(std::vector<int>&) const {}
+    /// Longest the loop may sleep before service_actions must run; -1 = no limit.
+    virtual int poll_timeout_ms() const { return -1; }
+    /// Waits (if block_on_close) for in-flight requests until `deadline`;
+    /// returns how many still run then.
+    virtual std::size_t server_close(BaseServer&, std::chrono::steady_clock::time_point) {
+        return 0;
+    }
+};
+
+/// "sync": each request runs to completion on the loop thread.
+std::unique_ptr<ConcurrencyModel> make_sync_model();
+/// "threading": ThreadingMixIn, a thread per request, at most max_threads live.
+std::unique_ptr<ConcurrencyModel> make_threading_model(const ServerConfig& config);
+/// "forking": ForkingMixIn, a child process per request, at most max_children.
+std::unique_ptr<ConcurrencyModel> make_forking_model(const ServerConfig& config);
+
+std::unique_ptr<ConcurrencyModel> make_model(const ServerConfig& config);
+
+}  // namespace sockhost::host

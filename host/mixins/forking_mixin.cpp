@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+// ForkingMixIn: a child process per request, at most max_children at once.
+// Children are reaped by pid (waitpid(pid, WNOHANG)), never waitpid(-1), so
+// the host never steals the exit status of a process it did not start (a CGI
+// script run by a threaded server, say). Each child has a pidfd the server
+// loop waits on, so a finished child is reaped at once, not at the next
+// connection.
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <system_error>
+
+#include "host/mixins/concurrency.hpp"
+#include "host/posix/unique_fd.hpp"
+#include "host/servers/base_server.hpp"
+
+namespace sockhost::host {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// pidfd_open(2) by syscall: glibc 2.36's <sys/pidfd.h> lacks C++ linkage.
+/// -1 on kernels before 5.3; the model then polls instead.
+int pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+/// Undoes what the host set up for itself before the child runs a request:
+/// signals blocked for the host's signal thread and their dispositions.
+void reset_signals_in_child() {
+    sigset_t all;
+    sigemptyset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, nullptr);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
+}
+
+class ForkingMixIn final : public ConcurrencyModel {
+public:
+    explicit ForkingMixIn(const ServerConfig& config)
+        : max_children_(static_cast<std::size_t>(config.max_children)),
+          block_on_close_(config.block_on_close) {}
+
+    std::string_view name() const override { return "forking"; }
+
+    void process_request(BaseServer& server, PendingRequest& request) override {
+        collect_children(server, /*blocking=*/true);
+        pid_t pid = ::fork();
+        if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+        if (pid == 0) {
+            // Child: serve, then _exit on every path; it must never return to
+            // the accept loop.
+            reset_signals_in_child();
+            int status = 0;
+            try {
+                server.finish_request(request);
+            } catch (...) {
+                server.handle_error(request, std::current_exception());
+                status = 1;
+            }
+            try {
+                server.shutdown_request(request);
+            } catch (...) {
+            }
+            ::_exit(status);
+        }
+        Child child;
+        child.pidfd.reset(pidfd_open(pid));
+        child.client = request.client.to_string();
+        server.close_request(request);
+        children_.emplace(pid, std::move(child));
+    }
+
+    void service_actions(BaseServer& server) override { collect_children(server, false); }
+
+    void wait_fds(std::vector<int>& fds) const override {
+        for (const auto& [pid, c] : children_)
+            if (c.pidfd) fds.push_back(c.pidfd.get());
+    }
+
+    int poll_timeout_ms() const override {
+        // Without pidfds (old kernels) fall back to polling while children live.
+        for (const auto& [pid, c] : children_)
+            if (!c.pidfd) return 100;
+        return -1;
+    }
+
+    std::size_t server_close(BaseServer& server, Clock::time_point deadline) override {
+        if (block_on_close_) {
+            while (!children_.empty() && Clock::now() < deadline) {
+                wait_any(deadline);
+                collect_children(server, false);
+            }
+        }
+        // Past the deadline (or not blocking): stop the rest; no child may
+        // outlive the host as an orphan or a zombie.
+        for (auto& [pid, c] : children_) ::kill(pid, SIGKILL);
+        for (auto& [pid, c] : children_) {
+            int status = 0;
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+        }
+        std::size_t killed = children_.size();
+        if (killed)
+            server.log(sdk::LogLevel::warning,
+                       "killed " + std::to_string(killed) + " request(s) still running at shutdown");
+        children_.clear();
+        return 0;
+    }
+
+private:
+    struct Child {
+        UniqueFd pidfd;
+        std::string client;
+    };
+
+    /// Python's collect_children: reap what has exited; when at
+    /// max_children and `blocking`, wait until one exits.
+    void collect_children(BaseServer& server, bool blocking) {
+        reap(server);
+        while (blocking && children_.size() >= max_children_) {
+            wait_any(Clock::now() + std::chrono::seconds(1));
+            reap(server);
+        }
+    }
+
+    void reap(BaseServer& server) {
+        for (auto it = children_.begin(); it != children_.end();) {
+            int status = 0;
+            pid_t r = ::waitpid(it->first, &status, WNOHANG);
+            if (r == 0) {
+                ++it;
+                continue;
+            }
+            if (r == it->first) report(server, it->first, it->second, status);
+            it = children_.erase(it);   // reaped, or gone (ECHILD)
+        }
+    }
+
+    static void report(BaseServer& server, pid_t pid, const Child& c, int status) {
+        if (WIFSIGNALED(status)) {
+            server.log(sdk::LogLevel::error,
+                       "child " + std::to_string(pid) + " serving " + c.client +
+                           " was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+                           ::strsignal(WTERMSIG(status)) + ")");
+        } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+            server.log(sdk::LogLevel::debug, "child " + std::to_string(pid) + " serving " +
+                                                 c.client + " exited with status " +
+                                                 std::to_string(WEXITSTATUS(status)));
+        }
+    }
+
+    /// Sleeps until a child exits or `deadline`.
+    void wait_any(Clock::time_point deadline) {
+        std::vector<pollfd> fds;
+        for (const auto& [pid, c] : children_)
+            if (c.pidfd) fds.push_back({c.pidfd.get(), POLLIN, 0});
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        int timeout = static_cast<int>(std::max<long long>(0, std::min<long long>(left, 100)));
+        if (fds.size() == children_.size() && !fds.empty())
+            timeout = static_cast<int>(std::max<long long>(0, left));
+        ::poll(fds.data(), fds.size(), timeout);
+    }
+
+    const std::size_t max_children_;
+    const bool block_on_close_;
+    std::map<pid_t, Child> children_;
+};
+
+}  // namespace
+
+std::unique_ptr<ConcurrencyModel> make_forking_model(const ServerConfig& config) {
+    return std::make_unique<ForkingMixIn>(config);
+}
+
+}  // namespace sockhost::host

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+#include "host/servers/base_server.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <system_error>
+#include <vector>
+
+#include "host/log.hpp"
+#include "host/mixins/concurrency.hpp"
+
+namespace sockhost::host {
+
+using Clock = std::chrono::steady_clock;
+
+BaseServer::BaseServer(ServerConfig config, sdk::HandlerFactory factory,
+                       std::unique_ptr<ConcurrencyModel> model)
+    : config_(std::move(config)), factory_(std::move(factory)), model_(std::move(model)) {
+    wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+BaseServer::~BaseServer() = default;
+
+sdk::Transport BaseServer::transport() const {
+    return config_.listen.is_stream() ? sdk::Transport::stream : sdk::Transport::datagram;
+}
+
+std::string_view BaseServer::model_name() const { return model_->name(); }
+
+std::chrono::milliseconds BaseServer::io_timeout() const {
+    return std::chrono::milliseconds(static_cast<long long>(config_.io_timeout * 1000.0));
+}
+
+void BaseServer::log(sdk::LogLevel level, std::string_view message) const {
+    Log::write(level, config_.name, message);
+}
+
+void BaseServer::open() {
+    server_bind();
+    server_activate();
+}
+
+void BaseServer::shutdown() {
+    stopping_.store(true);
+    shutdown_requested_.store(true);
+    std::uint64_t one = 1;
+    // eventfd write is async-signal-safe and never blocks (EFD_NONBLOCK).
+    [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void BaseServer::serve_forever() {
+    std::vector<pollfd> fds;
+    std::vector<int> extra;
+    auto last_request = Clock::now();
+    while (!shutdown_requested_.load()) {
+        auto now = Clock::now();
+        const bool accepting = now >= accept_paused_until_;
+        fds.clear();
+        fds.push_back({wake_.get(), POLLIN, 0});
+        if (accepting) fds.push_back({socket_.get(), POLLIN, 0});
+        extra.clear();
+        model_->wait_fds(extra);
+        for (int fd : extra) fds.push_back({fd, POLLIN, 0});
+
+        // Sleep until: a descriptor is ready, the model wants attention, the
+        // accept pause ends, or `timeout` expires without a request.
+        long long timeout = model_->poll_timeout_ms();
+        auto shorten = [&](Clock::duration d) {
+            long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count() + 1;
+            if (ms < 0) ms = 0;
+            timeout = timeout < 0 ? ms : std::min(timeout, ms);
+        };
+        if (!accepting) shorten(accept_paused_until_ - now);
+        if (config_.timeout)
+            shorten(last_request + std::chrono::milliseconds(static_cast<long long>(*config_.timeout * 1000)) - now);
+
+        int n = ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw std::system_error(errno, std::generic_category(), "poll");
+        }
+        if (fds[0].revents & POLLIN) {
+            std::uint64_t drained;
+            [[maybe_unused]] auto r = ::read(wake_.get(), &drained, sizeof drained);
+        }
+        if (shutdown_requested_.load()) break;
+        if (accepting && (fds[1].revents & (POLLIN | POLLERR))) {
+            // Take what is ready, a bounded batch so service_actions still runs.
+            for (int i = 0; i < 64 && !shutdown_requested_.load(); ++i)
+                if (!handle_request_noblock()) break;
+            last_request = Clock::now();
+        } else if (config_.timeout &&
+                   Clock::now() - last_request >=
+                       std::chrono::milliseconds(static_cast<long long>(*config_.timeout * 1000))) {
+            handle_timeout();
+            last_request = Clock::now();
+        }
+        service_actions();
+    }
+}
+
+void BaseServer::handle_request() {
+    // Python: wait at most `timeout` for a request, else handle_timeout().
+    auto deadline = config_.timeout
+                        ? Clock::now() + std::chrono::milliseconds(static_cast<long long>(*config_.timeout * 1000))
+                        : Clock::time_point::max();
+    for (;;) {
+        long long ms = -1;
+        if (config_.timeout) {
+            ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            if (ms < 0) ms = 0;
+        }
+        pollfd p{socket_.get(), POLLIN, 0};
+        int n = ::poll(&p, 1, static_cast<int>(ms));
+        if (n < 0 && errno == EINTR) continue;
+        if (n > 0) {
+            if (handle_request_noblock()) {
+                service_actions();
+                return;
+            }
+            continue;   // spurious wake-up: keep waiting
+        }
+        if (config_.timeout && Clock::now() >= deadline) {
+            handle_timeout();
+            return;
+        }
+    }
+}
+
+bool BaseServer::handle_request_noblock() {
+    PendingRequest request;
+    try {
+        if (!get_request(request)) return false;
+    } catch (const std::system_error& e) {
+        const int err = e.code().value();
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+            // Out of descriptors or memory: pause accepting instead of spinning
+            // on a listening socket that stays readable. Logged at most every 10 s.
+            accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+            if (Clock::now() - last_accept_error_log_ > std::chrono::seconds(10)) {
+                log(sdk::LogLevel::error, std::string(e.what()) + "; pausing accept for 100 ms");
+                last_accept_error_log_ = Clock::now();
+            }
+        } else {
+            log(sdk::LogLevel::warning, e.what());
+        }
+        return false;
+    }
+    if (!verify_request(request)) {
+        shutdown_request(request);
+        return true;
+    }
+    try {
+        process_request(request);
+    } catch (...) {
+        handle_error(request, std::current_exception());
+        shutdown_request(request);
+    }
+    return true;
+}
+
+bool BaseServer::verify_request(const PendingRequest& request) {
+    if (!request.client.is_ip() || (config_.allow.empty() && config_.deny.empty())) return true;
+    for (const Cidr& c : config_.deny) {
+        if (c.contains(request.client.data())) {
+            log(sdk::LogLevel::info, "denied " + request.client.to_string() + " (deny " + c.str() + ")");
+            return false;
+        }
+    }
+    if (config_.allow.empty()) return true;
+    for (const Cidr& c : config_.allow)
+        if (c.contains(request.client.data())) return true;
+    log(sdk::LogLevel::info, "denied " + request.client.to_string() + " (not in allow)");
+    return false;
+}
+
+void BaseServer::process_request(PendingRequest& request) { model_->process_request(*this, request); }
+
+void BaseServer::process_request_inline(PendingRequest& request) {
+    try {
+        finish_request(request);
+    } catch (...) {
+        handle_error(request, std::current_exception());
+    }
+    try {
+        shutdown_request(request);
+    } catch (...) {
+        handle_error(request, std::current_exception());
+    }
+}
+
+void BaseServer::finish_request(PendingRequest& request) {
+    std::unique_ptr<sdk::BaseRequestHandler> handler = factory_(transport());
+    if (!handler) throw std::runtime_error("the plugin made no handler for this transport");
+    sdk::Request r;
+    r.fd = request.connection ? request.connection.get() : socket_.get();
+    r.datagram = request.datagram;
+    handler->bind(r, request.client, *this);
+    sdk::run_handler(*handler);
+}
+
+void BaseServer::handle_error(const PendingRequest& request, std::exception_ptr error) {
+    std::string what = "unknown exception";
+    try {
+        if (error) std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    log(sdk::LogLevel::error, "error handling request from " + request.client.to_string() + ": " + what);
+}
+
+void BaseServer::shutdown_request(PendingRequest& request) {
+    if (request.connection) ::shutdown(request.connection.get(), SHUT_WR);
+    close_request(request);
+}
+
+void BaseServer::close_request(PendingRequest& request) { request.connection.reset(); }
+
+void BaseServer::handle_timeout() {
+    log(sdk::LogLevel::debug, "no request within timeout");
+}
+
+void BaseServer::service_actions() { model_->service_actions(*this); }
+
+void BaseServer::close_socket() { socket_.reset(); }
+
+std::size_t BaseServer::server_close(Clock::time_point deadline) {
+    stopping_.store(true);
+    // Close the socket first: new clients are refused at once while the
+    // in-flight requests finish.
+    close_socket();
+    return model_->server_close(*this, deadline);
+}
+
+}  // namespace sockhost::host

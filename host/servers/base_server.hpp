@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// BaseServer: socketserver.BaseServer — the request loop and its hooks.
+//
+// The call sequence (as in socketserver):
+//
+//   serve_forever()                 loop until shutdown(); per wakeup:
+//     handle_request_noblock()        for each ready request:
+//       get_request()                   accept() / recvfrom()
+//       verify_request()                allow/deny CIDR lists
+//       process_request()               the concurrency model decides where:
+//         finish_request()                handler = factory(); setup/handle/finish
+//         shutdown_request()              SHUT_WR + close (stream); nothing (datagram)
+//       handle_error()                  any exception: log it, serve on
+//     service_actions()               reap finished threads / children
+//   handle_request()                one request, waiting at most `timeout`;
+//     handle_timeout()                called when none came
+//   server_close()                  wait for in-flight requests (bounded), close
+//
+// Departures from Python, on purpose: shutdown() wakes the loop at once (an
+// eventfd, no 0.5 s polling); serve_forever() also calls handle_timeout()
+// after `timeout` seconds without a request; finish() runs after a throwing
+// setup(); accept errors such as EMFILE pause accepting briefly instead of
+// spinning; no reverse DNS anywhere.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <sockhost/sdk/plugin.hpp>
+#include <sockhost/sdk/server_context.hpp>
+
+#include "host/config.hpp"
+#include "host/posix/unique_fd.hpp"
+
+namespace sockhost::host {
+
+/// One request taken off a server socket.
+struct PendingRequest {
+    UniqueFd connection;          // stream transports: the accepted socket
+    std::string datagram;         // datagram transports: the bytes received
+    sdk::SocketAddress client;
+};
+
+class ConcurrencyModel;
+
+/// Methods for the caller: server_bind/server_activate (via open()),
+/// serve_forever, shutdown, handle_request, server_close.
+/// Methods that may be overridden: server_bind, server_activate, get_request,
+/// verify_request, shutdown_request, close_request, handle_timeout,
+/// service_actions.
+/// The concurrency model (sync, threading, forking) is a strategy object the
+/// server holds; it alone decides where finish_request runs.
+class BaseServer : public sdk::ServerContext {
+public:
+    BaseServer(ServerConfig config, sdk::HandlerFactory factory,
+               std::unique_ptr<ConcurrencyModel> model);
+    ~BaseServer() override;
+    BaseServer(const BaseServer&) = delete;
+    BaseServer& operator=(const BaseServer&) = delete;
+
+    // --- Methods for the caller --------------------------------------------
+    /// server_bind() then server_activate(). Throws std::system_error.
+    void open();
+    /// Handles requests until shutdown() is called (from any thread).
+    void serve_forever();
+    /// Asks serve_forever() to return; wakes it at once. Thread-safe.
+    void shutdown();
+    /// Handles one request, waiting at most `timeout` (handle_timeout() then).
+    void handle_request();
+    /// Stops taking requests, waits for in-flight ones until `deadline`
+    /// (block_on_close), closes the socket. Returns how many requests were
+    /// still running at the deadline.
+    std::size_t server_close(std::chrono::steady_clock::time_point deadline);
+    /// The listening/datagram socket.
+    int fileno() const { return socket_.get(); }
+    const ServerConfig& config() const { return config_; }
+    sdk::Transport transport() const;
+    std::string_view model_name() const;
+
+    // --- sdk::ServerContext ------------------------------------------------
+    const std::string& name() const override { return config_.name; }
+    const sdk::SocketAddress& server_address() const override { return server_address_; }
+    const sdk::Options& options() const override { return config_.options; }
+    std::chrono::milliseconds io_timeout() const override;
+    bool stopping() const override { return stopping_.load(std::memory_order_relaxed); }
+    void log(sdk::LogLevel level, std::string_view message) const override;
+
+    // --- Used by concurrency models ------------------------------------------
+    /// finish_request, handle_error on exception, shutdown_request: one
+    /// request from start to end on the calling thread or process.
+    void process_request_inline(PendingRequest& request);
+    /// Makes the plugin's handler and drives setup/handle/finish.
+    void finish_request(PendingRequest& request);
+    /// Logs an exception that escaped a request, with server and client.
+    void handle_error(const PendingRequest& request, std::exception_ptr error);
+    /// Closes the request (stream: SHUT_WR then close).
+    virtual void shutdown_request(PendingRequest& request);
+    /// Releases the request in a process that does not serve it (fork parent).
+    virtual void close_request(PendingRequest& request);
+
+protected:
+    // --- Methods that may be overridden -------------------------------------
+    virtual void server_bind() = 0;
+    virtual void server_activate() {}
+    /// Takes one request; false when none is ready. Throws std::system_error.
+    virtual bool get_request(PendingRequest& request) = 0;
+    virtual bool verify_request(const PendingRequest& request);
+    virtual void handle_timeout();
+    virtual void service_actions();
+    /// Closes the server socket (Unix servers also remove their file).
+    virtual void close_socket();
+
+    /// Gives the concurrency model the request.
+    void process_request(PendingRequest& request);
+    /// One ready request through get/verify/process; false when none was ready.
+    bool handle_request_noblock();
+
+    ServerConfig config_;
+    UniqueFd socket_;
+    sdk::SocketAddress server_address_;
+
+private:
+    sdk::HandlerFactory factory_;
+    std::unique_ptr<ConcurrencyModel> model_;
+    UniqueFd wake_;                                   // eventfd: shutdown() wakes the loop
+    std::atomic<bool> shutdown_requested_{false};
+    std::atomic<bool> stopping_{false};
+    std::chrono::steady_clock::time_point accept_paused_until_{};
+    std::chrono::steady_clock::time_point last_accept_error_log_{};
+};
+
+/// The server class for a listen address: TCPServer, UDPServer,
+/// UnixStreamServer or UnixDatagramServer, with the configured model.
+std::unique_ptr<BaseServer> make_server(ServerConfig config, sdk::HandlerFactory factory);
+
+}  // namespace sockhost::host
