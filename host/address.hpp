@@ -54,7 +54,11 @@ struct Cidr {
     std::string str() const;
 };
 
-/// Throws std::invalid_argument ("bad CIDR range '10.0.0.0/33'").
+/// Throws std::invalid_argument ("bad CIDR range '10.0.0.0/33' (prefix must
+/// be 0..32)"). Host bits beyond the prefix are accepted and cleared
+/// ("10.1.2.3/8" is 10.0.0.0/8). contains(): an IPv4-mapped client matches IPv4
+/// ranges, an IPv4 client matches IPv6 ranges only in mapped form
+/// (::ffff:10.0.0.0/104), so ::/0 does not cover IPv4; AF_UNIX and null never match.
 Cidr parse_cidr(std::string_view text);
 
 }  // namespace sockhost::host

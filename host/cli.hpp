@@ -23,4 +23,8 @@ struct CommandLine {
 /// exits 2.
 CommandLine parse_command_line(int argc, const char* const argv[]);
 
+/// The option descriptions alone (what --help prints), for the usage line the
+/// caller prints after a command-line error.
+std::string command_line_help();
+
 }  // namespace sockhost::host

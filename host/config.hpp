@@ -47,6 +47,7 @@ std::string_view to_string(Concurrency c);
 struct ServerConfig {
     std::string name;
     SourcePos pos;                         // the [[server]] header
+    SourcePos name_pos;                    // the `name` value
     ListenAddress listen;
     SourcePos listen_pos;
     std::string plugin;                    // name or path (contains '/')
@@ -75,7 +76,7 @@ struct ServerConfig {
 
 struct HostConfig {
     std::filesystem::path plugins_dir;     // absolute (relative ones resolved against the file's dir)
-    SourcePos plugins_dir_pos;
+    SourcePos plugins_dir_pos;             // the value; FILE:0:0 when defaulted
     sdk::LogLevel log_level = sdk::LogLevel::info;
     double shutdown_timeout = 10.0;        // seconds of grace for in-flight requests at SIGTERM
 };
@@ -87,7 +88,21 @@ struct Config {
 };
 
 /// Reads and validates a config file. Throws ConfigError. A missing or
-/// unreadable file is "FILE:0:0: cannot open ..." (toml++ reports 0:0 too).
+/// unreadable file is "FILE:0:0: cannot open config file: REASON" (toml++
+/// reports 0:0 too). Messages (each after "FILE:LINE:COL: "):
+///   syntax errors           toml++'s description, at its position
+///   "unknown key 'k' in [[server]]" / "in [host]" / "at top level ..."
+///                           at the key (a "(did you mean 'x'?)" may follow)
+///   "'k' must be a string|a boolean|an integer|a number|a table|an array of strings"
+///   "'k' must be between MIN and MAX, got V", "'k' must be >= 0, got V", ...   at the value
+///   "missing required key 'k' in [[server]]"        at the [[server]] header
+///   "duplicate server name 'x' (first defined at FILE:L:C)"   at the second name
+///   "address tcp://127.0.0.1:9000 already used by server 'a'" at the second listen
+///                           (port 0 never clashes; Unix paths clash across unix/unixgram)
+///   "ipv6_only applies only to IPv6 addresses"      at the ipv6_only value
+///   "option 'k': unsupported type (...)"            at the option's value
+///   "bad CIDR range '...' (...)" and the parse_listen_address messages, at the value
+///   "no [[server]] defined"                          at FILE:1:1 (or at an empty `server` array)
 Config load_config(const std::filesystem::path& file);
 
 /// Same from text; `file` names it in errors, relative paths resolve against `base_dir`.
