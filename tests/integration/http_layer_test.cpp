@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// The SDK's HTTP layer on real sockets, through the http_hello fixture plugin:
+// timeouts measured on the wall clock, keep-alive, pipelining, 100-continue.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "support/host_process.hpp"
+
+namespace sockhost::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class HttpLayerHost : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = std::make_unique<TempDir>();
+        std::string config = host_section() +
+                             "[[server]]\nname = \"hello\"\nlisten = \"tcp://127.0.0.1:0\"\n"
+                             "plugin = \"" SOCKHOST_TEST_PLUGIN_DIR "/libhttp_hello.so\"\n"
+                             "concurrency = \"threading\"\n"
+                             "  [server.options]\n  header_timeout = 1.0\n  keepalive_timeout = 1.0\n"
+                             "  body_timeout = 1.0\n";
+        host_ = std::make_unique<HostProcess>(*dir_, config);
+        port_ = host_->port("hello");
+    }
+    static void TearDownTestSuite() {
+        host_.reset();
+        dir_.reset();
+    }
+
+    static inline std::unique_ptr<TempDir> dir_;
+    static inline std::unique_ptr<HostProcess> host_;
+    static inline std::uint16_t port_ = 0;
+};
+
+TEST_F(HttpLayerHost, CutsOffASlowHeaderClientWithinHeaderTimeout) {
+    Socket s = connect_tcp(port_);
+    std::string request = "GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Padding: " +
+                          std::string(200, 'x') + "\r\n\r\n";
+    auto start = Clock::now();
+    std::string answer;
+    // One byte every 100 ms: the whole head would take > 20 s.
+    for (char c : request) {
+        try {
+            s.send_all(std::string_view(&c, 1));
+        } catch (const std::exception&) {
+            break;   // the server already closed
+        }
+        answer = s.read_some(100ms);
+        if (!answer.empty()) break;
+    }
+    if (answer.find("\r\n\r\n") == std::string::npos) answer += s.read_until("\r\n\r\n", 5s);
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos);
+    EXPECT_GE(seconds, 0.9);
+    EXPECT_LT(seconds, 3.0);
+    EXPECT_TRUE(s.peer_closed(5s));
+    EXPECT_TRUE(host_->running());
+}
+
+TEST_F(HttpLayerHost, ServesPipelinedRequestsOnOneConnection) {
+    Socket s = connect_tcp(port_);
+    s.send_all("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+               "GET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    std::string all = s.read_all(10s);
+    EXPECT_NE(all.find("hello /1"), std::string::npos);
+    EXPECT_NE(all.find("hello /2"), std::string::npos);
+    EXPECT_NE(all.find("hello /3"), std::string::npos);
+    EXPECT_NE(all.find("Connection: close"), std::string::npos);
+}
+
+TEST_F(HttpLayerHost, ClosesAnIdleKeepAliveConnection) {
+    Socket s = connect_tcp(port_);
+    s.send_all("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string first = s.read_until("hello /", 5s);
+    ASSERT_NE(first.find("200 OK"), std::string::npos);
+    auto start = Clock::now();
+    EXPECT_TRUE(s.peer_closed(5s));
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_LT(seconds, 3.0);
+}
+
+TEST_F(HttpLayerHost, SendsContinueBeforeReadingTheBody) {
+    Socket s = connect_tcp(port_);
+    s.send_all("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    std::string interim = s.read_until("\r\n\r\n", 5s);
+    EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+    s.send_all("hello");
+    std::string final_response = s.read_until("hello", 5s);
+    EXPECT_EQ(final_response.substr(0, 15), "HTTP/1.1 200 OK");
+}
+
+TEST_F(HttpLayerHost, DecodesAChunkedBodyArrivingInPieces) {
+    Socket s = connect_tcp(port_);
+    s.send_all("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+    s.send_all("lo\r\n6\r\n, worl\r\n1;ext\r\nd\r\n0\r\n\r\n");
+    std::string response = s.read_until("hello, world", 5s);
+    EXPECT_NE(response.find("Content-Length: 12"), std::string::npos) << response;
+}
+
+}  // namespace
+}  // namespace sockhost::testing
