@@ -414,6 +414,7 @@ void BaseHTTPRequestHandler::handle_one_request() {
             st.force_close = true;
             st.aborted = true;
             try {
+                rfile().stream().set_timeout(to_ms(limits_.send_timeout));
                 send_error(r.error_code, r.error_message);
                 finish_response();
             } catch (const std::system_error&) {
@@ -431,6 +432,7 @@ void BaseHTTPRequestHandler::handle_one_request() {
             st.force_close = true;
             st.aborted = true;
             try {
+                rfile().stream().set_timeout(to_ms(limits_.send_timeout));
                 send_error(408, "Request header timed out");
                 finish_response();
             } catch (const std::system_error&) {

@@ -115,24 +115,37 @@ public:
     bool has_body() const;
     /// Reads the whole body (dechunked). Sends "100 Continue" first when the
     /// client asked for it. Answers 413 and throws when it exceeds max_body_size.
+    /// Throws RequestAborted (after 413/400/408, or none when the client left).
     std::string read_body();
-    /// Streams the body: up to n bytes, 0 at its end.
+    /// Streams the body: up to n bytes, 0 at its end. Each wait is bounded by
+    /// body_timeout. A body the handler leaves unread is drained (up to 64 KiB)
+    /// before the next request, or the connection closes.
     std::size_t read_body_some(char* buffer, std::size_t n);
 
     // --- Building the response (http.server's names) -----------------------
-    /// Status line + Server + Date headers; logs the request.
+    /// Status line + Server + Date headers; the request is logged (Common Log
+    /// Format, with the body size) once the response is complete.
     void send_response(int code, std::string_view message = {});
     /// Status line only (no Server/Date, no log).
     void send_response_only(int code, std::string_view message = {});
+    /// Adds a field (std::invalid_argument for a non-token name or CR/LF/NUL in
+    /// the value). "Connection: close"/"keep-alive" set close_connection. A
+    /// Location value starting with "//", "/\" or "\" (a scheme-relative URL,
+    /// i.e. an open redirect) is rewritten to start with a single "/".
     void send_header(std::string_view name, std::string_view value);
     /// Ends the head and writes it (one write with a small body when possible).
+    /// Adds "Connection: close" when the connection will close (also when the
+    /// response has neither Content-Length nor chunked framing), and
+    /// "Connection: keep-alive" for a persistent HTTP/1.0 client.
     void end_headers();
     /// HTML error page as Python's (no body for 1xx/204/304 and HEAD);
     /// closes the connection for 4xx/5xx protocol errors the parser found.
     void send_error(int code, std::string_view message = {}, std::string_view explain = {});
-    /// Writes body bytes after end_headers().
+    /// Writes body bytes after end_headers() (which it calls if needed);
+    /// dropped for HEAD, 1xx, 204 and 304, which have no content.
     void write_body(std::string_view data);
-    /// Sends a file region after end_headers() (zero-copy where possible).
+    /// Sends a file region after end_headers() (zero-copy where possible);
+    /// dropped like write_body's.
     void send_file(int fd, off_t offset, std::size_t count);
 
     // --- Logging (control characters escaped) ------------------------------
