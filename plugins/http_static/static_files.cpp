@@ -583,7 +583,7 @@ RangeResult parse_range(std::string_view field, std::uint64_t size) {
         std::uint64_t first = 0, last = 0;
         if (a.empty()) {
             // suffix-range "-n": the last n bytes; "-0" and empty files are
-            // unsatisfiable (RFC 9110 14.1.3).
+            // unsatisfiable (RFC 9110 14.1.2).
             if (!parse_u64(b, last)) return result;
             if (last == 0 || size == 0) continue;
             ranges.push_back({last >= size ? 0 : size - last, size - 1});

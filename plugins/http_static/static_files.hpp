@@ -138,7 +138,7 @@ std::string format_http_date(std::int64_t t);
 
 /// Strong entity tag from inode, size and mtime (ns): "\"<ino>-<size>-<mtime>\""
 /// in hex. Strong because any write changes mtime and the tag is used for
-/// byte ranges (RFC 9110 8.8.3.3, If-Range needs a strong tag).
+/// byte ranges (RFC 9110 8.8.1; If-Range needs a strong tag, 13.1.5).
 std::string make_etag(const struct stat& st);
 
 /// One entity tag of a list: opaque-tag with quotes and the weak flag.
