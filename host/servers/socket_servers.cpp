@@ -80,7 +80,7 @@ void TCPServer::server_bind() {
     sockaddr_storage ss{};
     socklen_t len = config_.listen.to_sockaddr(ss);
     if (::bind(socket_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0)
-        fail("bind " + config_.listen.str());
+        fail("bind");
     sdk::SocketAddress bound;
     socklen_t blen = sdk::SocketAddress::capacity();
     if (::getsockname(socket_.get(), bound.data(), &blen) < 0) fail("getsockname");
@@ -89,7 +89,7 @@ void TCPServer::server_bind() {
 }
 
 void TCPServer::server_activate() {
-    if (::listen(socket_.get(), config_.request_queue_size) < 0) fail("listen " + config_.listen.str());
+    if (::listen(socket_.get(), config_.request_queue_size) < 0) fail("listen");
 }
 
 bool TCPServer::get_request(PendingRequest& request) {
