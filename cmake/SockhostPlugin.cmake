@@ -5,6 +5,10 @@
 # descriptor (-fvisibility=hidden) and has no undefined symbols left for the
 # host to supply (-Wl,--no-undefined).
 include_guard(GLOBAL)
+# CMAKE_INSTALL_LIBDIR & co. for install rules next to sockhost_add_plugin
+# calls. In the sockhost tree this also defines them before host/ computes
+# the host's INSTALL_RPATH ($ORIGIN/../${CMAKE_INSTALL_LIBDIR}).
+include(GNUInstallDirs)
 
 function(sockhost_add_plugin name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
