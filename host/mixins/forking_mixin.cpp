@@ -37,15 +37,28 @@ int pidfd_open(pid_t pid) {
 #endif
 }
 
+/// The server a forked child serves, for its SIGTERM handler.
+BaseServer* g_child_server = nullptr;
+
+/// In a child, SIGTERM means "the host is stopping": finish the current
+/// request (keep-alive loops end), then exit. SIGKILL follows at the deadline.
+extern "C" void on_child_sigterm(int) {
+    if (g_child_server != nullptr) g_child_server->mark_stopping();
+}
+
 /// Undoes what the host set up for itself before the child runs a request:
 /// signals blocked for the host's signal thread and their dispositions.
-void reset_signals_in_child() {
+void reset_signals_in_child(BaseServer& server) {
+    g_child_server = &server;
+    struct sigaction sa {};
+    sa.sa_handler = on_child_sigterm;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
     sigset_t all;
     sigemptyset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, nullptr);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGHUP, SIG_DFL);
 }
 
 class ForkingMixIn final : public ConcurrencyModel {
@@ -63,7 +76,7 @@ public:
         if (pid == 0) {
             // Child: serve, then _exit on every path; it must never return to
             // the accept loop.
-            reset_signals_in_child();
+            reset_signals_in_child(server);
             int status = 0;
             try {
                 server.finish_request(request);
@@ -99,6 +112,8 @@ public:
     }
 
     std::size_t server_close(BaseServer& server, Clock::time_point deadline) override {
+        // Tell children the host is stopping: they finish their request.
+        for (auto& [pid, c] : children_) ::kill(pid, SIGTERM);
         if (block_on_close_) {
             while (!children_.empty() && Clock::now() < deadline) {
                 wait_any(deadline);

@@ -86,6 +86,9 @@ public:
     const sdk::Options& options() const override { return config_.options; }
     std::chrono::milliseconds io_timeout() const override;
     bool stopping() const override { return stopping_.load(std::memory_order_relaxed); }
+    /// Makes stopping() true (async-signal-safe): handlers finish their
+    /// current request and return. Used in forked children on SIGTERM.
+    void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
     void log(sdk::LogLevel level, std::string_view message) const override;
 
     // --- Used by concurrency models ------------------------------------------

@@ -79,6 +79,23 @@ TEST_P(EveryModel, ClientDisconnectingMidMessageDoesNotDisturbOthers) {
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
+TEST_P(EveryModel, IdleKeepAliveConnectionDoesNotHoldUpShutdown) {
+    TempDir dir;
+    HostProcess host(dir, host_section() + "[[server]]\nname = \"h\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"" +
+                              std::string(SOCKHOST_TEST_PLUGIN_DIR) + "/libhttp_hello.so\"\nconcurrency = \"" +
+                              GetParam() + "\"\n");
+    Socket s = connect_stream(host.url("h"));
+    s.send_all("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(s.read_until("hello /a").find("hello /a"), std::string::npos);
+    // The connection now idles in keep-alive (15 s by default; grace is 10 s).
+    auto start = std::chrono::steady_clock::now();
+    auto code = host.stop(SIGTERM, 8s);
+    ASSERT_TRUE(code.has_value()) << "shutdown waited for an idle connection";
+    EXPECT_EQ(*code, 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    EXPECT_TRUE(s.peer_closed(2s));
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, EveryModel, ::testing::Values("sync", "threading", "forking"));
 
 TEST(SyncModel, SecondClientIsServedAfterTheFirstFinishes) {

@@ -20,6 +20,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// Longest single wait of an idle keep-alive connection before it checks
+/// server().stopping() again.
+constexpr std::chrono::milliseconds kIdleSlice{250};
+
 /// Request bodies the handler never read are drained up to this size before
 /// the next request; a larger one closes the connection instead.
 constexpr std::uint64_t kDrainLimit = 64 * 1024;
@@ -394,12 +398,22 @@ void BaseHTTPRequestHandler::handle_one_request() {
         double idle = first ? limits_.header_timeout : limits_.keepalive_timeout;
         Clock::time_point idle_deadline =
             (first ? st.connected : Clock::now()) + to_ms(idle);
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(idle_deadline - Clock::now());
         try {
-            rfile().stream().set_timeout(std::max(left, std::chrono::milliseconds(1)));
-            if (rfile().fill() == 0) return;   // EOF while idle: a normal close
+            for (;;) {
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(idle_deadline - Clock::now());
+                if (left.count() <= 0) return;  // idle timeout: close silently
+                // Waited in slices, so an idle connection notices a host
+                // shutdown within kIdleSlice instead of holding it up.
+                rfile().stream().set_timeout(std::min(left, kIdleSlice));
+                try {
+                    if (rfile().fill() == 0) return;   // EOF while idle: a normal close
+                    break;
+                } catch (const sdk::TimeoutError&) {
+                    if (server().stopping()) return;
+                }
+            }
         } catch (const std::system_error&) {
-            return;                             // idle timeout or reset: close silently
+            return;                             // reset while idle: close silently
         }
     }
     deadline = (first ? st.connected : Clock::now()) + to_ms(limits_.header_timeout);
