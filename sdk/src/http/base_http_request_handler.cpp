@@ -869,9 +869,14 @@ void BaseHTTPRequestHandler::send_file(int fd, off_t offset, std::size_t count) 
 // --- Logging ---------------------------------------------------------------------
 
 std::string BaseHTTPRequestHandler::log_prefix() const {
-    std::string host = client_address().host();
-    if (host.empty()) host = "-";
-    return escape_for_log(host) + " - - " + clf_date() + " ";
+    // Built by appending: GCC 12 warns (-Wrestrict, a false positive) on
+    // assigning a literal to a std::string here.
+    const std::string host = client_address().host();
+    std::string out = host.empty() ? std::string(1, '-') : escape_for_log(host);
+    out += " - - ";
+    out += clf_date();
+    out += ' ';
+    return out;
 }
 
 void BaseHTTPRequestHandler::log_request(int code, std::optional<std::size_t> size) {
