@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+// cgi: CGI/1.1 scripts (RFC 3875) beside static files. Python counterpart:
+// http.server.CGIHTTPRequestHandler, done right: no shell, no host
+// environment, no Proxy -> HTTP_PROXY, streamed bodies both ways, bounded
+// run time, every child reaped by its pid.
+//
+// [server.options] (every key optional; http_static's keys and the HTTP
+// layer's limits such as max_body_size or send_timeout are accepted too and
+// mean what they mean there; any other key is an error at start-up):
+//
+//   [server.options]
+//   # --- files, exactly as http_static serves them ----------------------
+//   directory       = "www"      # string, default ".": the document root (scripts live in it too)
+//   index           = ["index.html", "index.htm"]   # directory index files
+//   listing         = true       # bool: HTML listing of directories without an index
+//   follow_symlinks = false      # bool: false = nothing outside `directory`, scripts included
+//   show_dotfiles   = false      # bool: false = dot segments answer 404, scripts included
+//   cache_control   = "max-age=3600"   # string, default unset: Cache-Control on files
+//   etag            = true       # bool: strong ETags on files
+//   # --- CGI -------------------------------------------------------------
+//   cgi_directories = ["/cgi-bin", "/htbin"]
+//                                # array of strings, default as shown: URL paths whose
+//                                # files are run, not served. Matched on whole segments
+//                                # AFTER percent-decoding and normalising the request
+//                                # path, so "/cgi-bin%2fx", "//cgi-bin/x" and
+//                                # "/a/../cgi-bin/x" all run /cgi-bin/x. Sub-directories
+//                                # count ("/cgi-bin/sub/x"). Each must start with '/' and
+//                                # name a directory below the root (not "/" itself).
+//                                # [] = no CGI at all.
+//   cgi_timeout     = 30.0       # number (s) > 0, default 30: wall-clock limit of one
+//                                # run. Past it the script's process group is SIGKILLed
+//                                # and reaped; the client gets 504, or a closed
+//                                # connection when the response had begun.
+//   max_cgi         = 16         # integer 1..4096, default 16: scripts running at once
+//                                # per server; beyond it 503 Service Unavailable. Under
+//                                # `concurrency = "forking"` each connection is its own
+//                                # process with its own counter (one script at a time),
+//                                # so there the bound is the host's max_children.
+//   cgi_user        = "nobody"   # string, default "nobody": when the host runs as root
+//                                # (euid 0), scripts run as this user (setgroups, setgid,
+//                                # setuid before exec; any failure = not run). Must exist
+//                                # when the host is root (checked at start-up); ignored
+//                                # otherwise.
+//
+// Request handling:
+//  - A path under a CGI directory runs the first path component that is a
+//    regular file; the rest is PATH_INFO (RFC 3875 3.3, 4.1.5). Missing ->
+//    404; a directory, FIFO or device -> 403; not executable (no x bit, or
+//    execve says EACCES, e.g. for cgi_user) -> 403. Any method runs a script
+//    (RFC 3875 4.1.12); other paths serve GET/HEAD like http_static and
+//    answer 501 to anything else.
+//  - The script is execve'd directly (no shell), argv = [script path]: a
+//    query without '=' is NOT turned into arguments (RFC 3875 4.4 is a
+//    SHOULD that servers MAY decline; argv from the URL is how php-cgi's
+//    "?-s" flaw, CVE-2012-1823, worked). Scripts read QUERY_STRING.
+//  - Environment: only the RFC 3875 4.1 meta-variables, HTTP_* fields and
+//    PATH=/usr/local/bin:/usr/bin:/bin (see build_environment). Working
+//    directory: the script's own (RFC 3875 7.2).
+//  - The request body (Content-Length or chunked, after 100-continue) is
+//    streamed to stdin as it arrives, never held whole; a chunked body has
+//    no CONTENT_LENGTH and ends at EOF on stdin (RFC 3875 4.2).
+//  - stdout: the header block (RFC 3875 6.3; at most 64 KiB) is parsed:
+//    Status, Content-Type, Location and other fields. A Location that is a
+//    local path with no Status is a local redirect (6.2.2): the server
+//    answers GET for that path itself (HEAD stays HEAD), at most 5 times in a
+//    row, then 500. An absolute Location with no Status is a 302 (6.2.3).
+//    The body is streamed: with the script's Content-Length when it gave one,
+//    else chunked on HTTP/1.1, else until close (HTTP/1.0).
+//  - No valid header block (malformed, or EOF / exit before it) -> 502 and a
+//    log line with the exit status.
+//  - stderr: one host log line per line ("cgi /cgi-bin/x: ..."), lines cut at
+//    1 KiB, at most 100 lines per run.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sockhost/sdk.hpp>
+#include <sockhost/sdk/http/base_http_request_handler.hpp>
+
+#include "../http_static/http_static.hpp"
+#include "cgi_process.hpp"
+#include "cgi_protocol.hpp"
+
+namespace sockhost::plugins::cgi {
+
+/// The CGI options of one server, parsed and checked once at start-up;
+/// shared read-only by its handlers.
+struct CgiConfig {
+    std::vector<std::string> cgi_directories{"/cgi-bin", "/htbin"};
+    std::vector<std::vector<std::string>> directory_segments;   // parsed cgi_directories
+    double cgi_timeout = 30.0;
+    std::size_t max_cgi = 16;
+    std::string cgi_user = "nobody";
+    /// cgi_user's ids when the account exists (applied only when euid == 0).
+    std::optional<Credentials> user;
+
+    /// Reads and checks the CGI keys. Throws sdk::OptionError naming the key.
+    static CgiConfig from_options(const sdk::Options& options);
+};
+
+/// The option keys the cgi plugin adds to http_static's.
+inline constexpr std::array<std::string_view, 4> kCgiOptionKeys{"cgi_directories", "cgi_timeout",
+                                                                "max_cgi", "cgi_user"};
+
+/// Local redirects followed for one request before giving up with 500.
+inline constexpr int kMaxLocalRedirects = 5;
+
+/// Counts the scripts a server runs at once (max_cgi). Shared by the
+/// server's handlers on any thread; per process under forking.
+class CgiLimiter {
+public:
+    explicit CgiLimiter(std::size_t max) : max_(max) {}
+    /// Takes a slot; false when max_cgi scripts already run.
+    bool try_acquire();
+    void release();
+    std::size_t running() const { return running_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::size_t> running_{0};
+    std::size_t max_;
+};
+
+/// PluginInfo::validate_options: HTTP keys + http_static::kOptionKeys +
+/// kCgiOptionKeys, nothing else; then both configs parse. Throws
+/// sdk::OptionError.
+void validate_options(const sdk::Options& options);
+
+/// PluginInfo::make_factory: parses the options once; the handlers of the
+/// server share both configs and one CgiLimiter. Stream transport only.
+sdk::HandlerFactory make_factory(const sdk::Options& options);
+
+/// CGIHTTPRequestHandler: SimpleHTTPRequestHandler plus scripts under the
+/// CGI directories. One object per connection (keep-alive loop in the base).
+class CGIHTTPRequestHandler : public http_static::SimpleHTTPRequestHandler {
+public:
+    /// All three are shared with the server's other handlers; none null.
+    CGIHTTPRequestHandler(std::shared_ptr<const http_static::Config> files,
+                          std::shared_ptr<const CgiConfig> cgi, std::shared_ptr<CgiLimiter> limiter);
+    ~CGIHTTPRequestHandler() override;
+
+    // Every method goes through route(): scripts take any method, files GET/HEAD.
+    void do_GET() override;
+    void do_HEAD() override;
+    void do_POST() override;
+    void do_PUT() override;
+    void do_DELETE() override;
+    void do_OPTIONS() override;
+    void do_PATCH() override;
+    void do_other() override;
+
+protected:
+    const CgiConfig& cgi_config() const { return *cgi_; }
+    /// Parses the request-target and either runs a script (following local
+    /// redirects) or serves the file. Sends exactly one response.
+    void route();
+    /// Runs the script `url` names below the CGI directory of `dir_len`
+    /// segments and sends its response, or an error. `with_body`: the
+    /// request body goes to its stdin (false after a local redirect).
+    /// Returns the Location of a local redirect, which the caller follows.
+    /// May be overridden.
+    virtual std::optional<std::string> run_cgi(const http_static::UrlPath& url, std::size_t dir_len,
+                                               bool with_body);
+
+private:
+    std::optional<std::string> pump(CgiProcess& proc, const std::string& script_name, bool with_body);
+
+    std::shared_ptr<const CgiConfig> cgi_;
+    std::shared_ptr<CgiLimiter> limiter_;
+};
+
+}  // namespace sockhost::plugins::cgi
