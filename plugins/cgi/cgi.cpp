@@ -267,6 +267,9 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
 
     // Input side: request body -> stdin.
     bool feed = with_body;
+    const std::optional<std::uint64_t> declared = content_length();
+    std::uint64_t fed = 0;   // body bytes read from the client so far
+    bool first_read_done = false;
     std::string pending;
     std::size_t pending_pos = 0;
     if (!feed) proc.close_stdin();
@@ -345,6 +348,7 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
         std::size_t n = read_body_some(pending.data(), pending.size());
         pending.resize(n);
         pending_pos = 0;
+        fed += n;
         if (n == 0) {
             feed = false;
             proc.close_stdin();
@@ -366,9 +370,14 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
             timed_out = true;
             break;
         }
-        // Body bytes already buffered need no wait on the socket.
+        // Body bytes already buffered need no wait on the socket; neither
+        // does learning that a Content-Length body is complete (EOF to stdin).
+        // The first read is unconditional: a client that sent "Expect:
+        // 100-continue" sends nothing until read_body_some invites it (RFC
+        // 9110 10.1.1); that read waits at most body_timeout.
         if (feed && proc.stdin_fd() >= 0 && pending_pos == pending.size() &&
-            (sock < 0 || !rfile().buffered().empty())) {
+            (sock < 0 || !rfile().buffered().empty() || (declared && fed >= *declared) || !first_read_done)) {
+            first_read_done = true;
             refill();
             continue;
         }

@@ -156,7 +156,7 @@ TEST(CgiProcess, DestructorKillsAndReapsARunningChild) {
     EXPECT_EQ(errno, ECHILD);
 }
 
-TEST(DescribeWaitStatus, NamesExitAndSignal) {
+TEST(CgiDescribeWaitStatus, NamesExitAndSignal) {
     EXPECT_EQ(cg::describe_wait_status(3 << 8), "exit status 3");
     EXPECT_EQ(cg::describe_wait_status(9), "killed by signal 9");
 }

@@ -32,12 +32,12 @@ std::vector<std::string> segs(std::initializer_list<const char*> list) {
 
 // --- CGI directories ------------------------------------------------------------
 
-TEST(ParseCgiDirectory, AcceptsUrlPathsAndNormalisesSlashes) {
+TEST(CgiParseDirectory, AcceptsUrlPathsAndNormalisesSlashes) {
     EXPECT_EQ(cg::parse_cgi_directory("/cgi-bin"), segs({"cgi-bin"}));
     EXPECT_EQ(cg::parse_cgi_directory("/a//b/"), segs({"a", "b"}));
 }
 
-TEST(ParseCgiDirectory, RejectsRelativeRootAndDotSegments) {
+TEST(CgiParseDirectory, RejectsRelativeRootAndDotSegments) {
     EXPECT_FALSE(cg::parse_cgi_directory("cgi-bin"));
     EXPECT_FALSE(cg::parse_cgi_directory(""));
     EXPECT_FALSE(cg::parse_cgi_directory("/"));
@@ -46,7 +46,7 @@ TEST(ParseCgiDirectory, RejectsRelativeRootAndDotSegments) {
     EXPECT_FALSE(cg::parse_cgi_directory("/./x"));
 }
 
-TEST(MatchCgiDirectory, MatchesWholeSegmentsOnly) {
+TEST(CgiMatchDirectory, MatchesWholeSegmentsOnly) {
     std::vector<std::vector<std::string>> dirs = {segs({"cgi-bin"}), segs({"htbin"})};
     EXPECT_EQ(cg::match_cgi_directory(segs({"cgi-bin", "x.sh"}), dirs), 1u);
     EXPECT_EQ(cg::match_cgi_directory(segs({"htbin", "sub", "x"}), dirs), 1u);
@@ -56,7 +56,7 @@ TEST(MatchCgiDirectory, MatchesWholeSegmentsOnly) {
     EXPECT_FALSE(cg::match_cgi_directory(segs({}), dirs));
 }
 
-TEST(MatchCgiDirectory, PrefersTheLongestDirectory) {
+TEST(CgiMatchDirectory, PrefersTheLongestDirectory) {
     std::vector<std::vector<std::string>> dirs = {segs({"a"}), segs({"a", "b"})};
     EXPECT_EQ(cg::match_cgi_directory(segs({"a", "b", "x"}), dirs), 2u);
     EXPECT_EQ(cg::match_cgi_directory(segs({"a", "c"}), dirs), 1u);
@@ -73,7 +73,7 @@ cg::StatFn fake_fs(std::map<std::string, mode_t> entries) {
     };
 }
 
-TEST(LocateScript, FindsTheFirstRegularFileAndLeavesTheRestAsPathInfo) {
+TEST(CgiLocateScript, FindsTheFirstRegularFileAndLeavesTheRestAsPathInfo) {
     auto stat_fn = fake_fs({{"/r/cgi-bin", S_IFDIR}, {"/r/cgi-bin/sub", S_IFDIR},
                             {"/r/cgi-bin/sub/s.sh", S_IFREG | 0755}});
     cg::ScriptLocation loc = cg::locate_script("/r", segs({"cgi-bin", "sub", "s.sh", "a", "b"}), 1, stat_fn);
@@ -81,24 +81,24 @@ TEST(LocateScript, FindsTheFirstRegularFileAndLeavesTheRestAsPathInfo) {
     EXPECT_EQ(loc.script_len, 3u);
 }
 
-TEST(LocateScript, MissingComponentIs404) {
+TEST(CgiLocateScript, MissingComponentIs404) {
     auto stat_fn = fake_fs({{"/r/cgi-bin", S_IFDIR}});
     EXPECT_EQ(cg::locate_script("/r", segs({"cgi-bin", "nope", "x"}), 1, stat_fn).status, 404);
 }
 
-TEST(LocateScript, DirectoriesAllTheWayAndSpecialFilesAre403) {
+TEST(CgiLocateScript, DirectoriesAllTheWayAndSpecialFilesAre403) {
     auto stat_fn = fake_fs({{"/r/cgi-bin", S_IFDIR}, {"/r/cgi-bin/d", S_IFDIR}, {"/r/cgi-bin/f", S_IFIFO}});
     EXPECT_EQ(cg::locate_script("/r", segs({"cgi-bin"}), 1, stat_fn).status, 403);
     EXPECT_EQ(cg::locate_script("/r", segs({"cgi-bin", "d"}), 1, stat_fn).status, 403);
     EXPECT_EQ(cg::locate_script("/r", segs({"cgi-bin", "f"}), 1, stat_fn).status, 403);
 }
 
-TEST(LocateScript, PermissionErrorIs403) {
+TEST(CgiLocateScript, PermissionErrorIs403) {
     cg::StatFn denied = [](const fs::path&, struct stat&) { return EACCES; };
     EXPECT_EQ(cg::locate_script("/r", segs({"cgi-bin", "x"}), 1, denied).status, 403);
 }
 
-TEST(PathInfo, KeepsTrailingSlashAndIsEmptyWithoutExtraSegments) {
+TEST(CgiPathInfo, KeepsTrailingSlashAndIsEmptyWithoutExtraSegments) {
     auto s = segs({"cgi-bin", "x", "a", "b"});
     EXPECT_EQ(cg::path_info_for(s, 2, false), "/a/b");
     EXPECT_EQ(cg::path_info_for(s, 2, true), "/a/b/");
@@ -109,7 +109,7 @@ TEST(PathInfo, KeepsTrailingSlashAndIsEmptyWithoutExtraSegments) {
 
 // --- Authorization ------------------------------------------------------------
 
-TEST(Base64Lenient, DecodesLikeBinascii) {
+TEST(CgiBase64Lenient, DecodesLikeBinascii) {
     EXPECT_EQ(cg::base64_decode_lenient("Ym9iOnB3"), "bob:pw");
     EXPECT_EQ(cg::base64_decode_lenient("YQ=="), "a");
     EXPECT_EQ(cg::base64_decode_lenient("YWI="), "ab");
@@ -118,14 +118,14 @@ TEST(Base64Lenient, DecodesLikeBinascii) {
     EXPECT_EQ(cg::base64_decode_lenient(""), "");
 }
 
-TEST(Base64Lenient, RejectsIncompleteQuanta) {
+TEST(CgiBase64Lenient, RejectsIncompleteQuanta) {
     EXPECT_FALSE(cg::base64_decode_lenient("YQ"));    // "Incorrect padding"
     EXPECT_FALSE(cg::base64_decode_lenient("YQ="));
     EXPECT_FALSE(cg::base64_decode_lenient("Y"));
     EXPECT_FALSE(cg::base64_decode_lenient("YWJjZ"));
 }
 
-TEST(DecodeAuthorization, BasicGivesTypeAndUser) {
+TEST(CgiDecodeAuthorization, BasicGivesTypeAndUser) {
     cg::AuthInfo a = cg::decode_authorization("Basic Ym9iOnB3");   // bob:pw
     EXPECT_EQ(a.auth_type, "Basic");
     EXPECT_EQ(a.remote_user, "bob");
@@ -134,13 +134,13 @@ TEST(DecodeAuthorization, BasicGivesTypeAndUser) {
     EXPECT_EQ(a.remote_user, "bob");
 }
 
-TEST(DecodeAuthorization, OtherSchemesGiveOnlyTheType) {
+TEST(CgiDecodeAuthorization, OtherSchemesGiveOnlyTheType) {
     cg::AuthInfo a = cg::decode_authorization("Bearer abc.def");
     EXPECT_EQ(a.auth_type, "Bearer");
     EXPECT_FALSE(a.remote_user);
 }
 
-TEST(DecodeAuthorization, FollowsPythonsEdgeCases) {
+TEST(CgiDecodeAuthorization, FollowsPythonsEdgeCases) {
     // Not exactly two words: nothing at all.
     EXPECT_FALSE(cg::decode_authorization("Basic").auth_type);
     EXPECT_FALSE(cg::decode_authorization("Basic a b").auth_type);
@@ -155,18 +155,18 @@ TEST(DecodeAuthorization, FollowsPythonsEdgeCases) {
 
 // --- Environment ----------------------------------------------------------------
 
-TEST(HeaderMetaVariable, UppercasesAndMapsDashes) {
+TEST(CgiHeaderMetaVariable, UppercasesAndMapsDashes) {
     EXPECT_EQ(cg::header_meta_variable("Accept-Encoding"), "HTTP_ACCEPT_ENCODING");
     EXPECT_EQ(cg::header_meta_variable("x-custom"), "HTTP_X_CUSTOM");
 }
 
-TEST(HeaderMetaVariable, NeverProxyCredentialsBodyFieldsOrUnderscores) {
+TEST(CgiHeaderMetaVariable, NeverProxyCredentialsBodyFieldsOrUnderscores) {
     for (const char* name : {"Proxy", "proxy", "Authorization", "Proxy-Authorization", "Content-Type",
                              "content-length", "Transfer-Encoding", "X_Forwarded-For", ""})
         EXPECT_FALSE(cg::header_meta_variable(name)) << name;
 }
 
-TEST(ServerName, TakesTheHostFieldWhenItIsAPlainHost) {
+TEST(CgiServerName, TakesTheHostFieldWhenItIsAPlainHost) {
     EXPECT_EQ(cg::server_name_for("example.org:8080", "127.0.0.1"), "example.org");
     EXPECT_EQ(cg::server_name_for("[::1]:80", "127.0.0.1"), "[::1]");
     EXPECT_EQ(cg::server_name_for(std::nullopt, "127.0.0.1"), "127.0.0.1");
@@ -202,7 +202,7 @@ cg::CgiRequest sample_request() {
     return r;
 }
 
-TEST(BuildEnvironment, HasEveryRfc3875VariableAndNothingElse) {
+TEST(CgiBuildEnvironment, HasEveryRfc3875VariableAndNothingElse) {
     Headers h;
     h.add("Host", "localhost:8080");
     h.add("Content-Type", "application/x-www-form-urlencoded");
@@ -232,7 +232,7 @@ TEST(BuildEnvironment, HasEveryRfc3875VariableAndNothingElse) {
     EXPECT_EQ(env, expected);
 }
 
-TEST(BuildEnvironment, JoinsRepeatedFieldsAndDropsProxy) {
+TEST(CgiBuildEnvironment, JoinsRepeatedFieldsAndDropsProxy) {
     Headers h;
     h.add("Accept", "text/html");
     h.add("Proxy", "http://evil:1");
@@ -250,7 +250,7 @@ TEST(BuildEnvironment, JoinsRepeatedFieldsAndDropsProxy) {
     EXPECT_EQ(env.count("AUTH_TYPE"), 0u);
 }
 
-TEST(BuildEnvironment, NoBodyMeansNoContentVariablesAndChunkedHasNoLength) {
+TEST(CgiBuildEnvironment, NoBodyMeansNoContentVariablesAndChunkedHasNoLength) {
     Headers h;
     h.add("Content-Type", "text/plain");
     cg::CgiRequest r = sample_request();
@@ -265,7 +265,7 @@ TEST(BuildEnvironment, NoBodyMeansNoContentVariablesAndChunkedHasNoLength) {
     EXPECT_EQ(env["CONTENT_TYPE"], "text/plain");
 }
 
-TEST(BuildEnvironment, EmptyPathInfoLeavesPathTranslatedUnset) {
+TEST(CgiBuildEnvironment, EmptyPathInfoLeavesPathTranslatedUnset) {
     cg::CgiRequest r = sample_request();
     r.path_info.clear();
     r.query.clear();
@@ -275,7 +275,7 @@ TEST(BuildEnvironment, EmptyPathInfoLeavesPathTranslatedUnset) {
     EXPECT_EQ(env["QUERY_STRING"], "");
 }
 
-TEST(BuildEnvironment, RemoteUserWithNulIsLeftOut) {
+TEST(CgiBuildEnvironment, RemoteUserWithNulIsLeftOut) {
     Headers h;
     h.add("Authorization", "Basic YQBiOmM=");   // "a\0b:c"
     auto env = as_map(cg::build_environment(sample_request(), h));
@@ -285,7 +285,7 @@ TEST(BuildEnvironment, RemoteUserWithNulIsLeftOut) {
 
 // --- Header block ---------------------------------------------------------------
 
-TEST(HeaderBlock, DocumentWithLfOrCrlfLines) {
+TEST(CgiHeaderBlock, DocumentWithLfOrCrlfLines) {
     for (std::string_view text : {"Content-Type: text/plain\n\nbody", "Content-Type: text/plain\r\n\r\nbody"}) {
         cg::HeaderBlockResult r = cg::parse_header_block(text);
         ASSERT_EQ(r.state, State::done) << r.error;
@@ -297,13 +297,13 @@ TEST(HeaderBlock, DocumentWithLfOrCrlfLines) {
     }
 }
 
-TEST(HeaderBlock, NeedsTheBlankLine) {
+TEST(CgiHeaderBlock, NeedsTheBlankLine) {
     EXPECT_EQ(cg::parse_header_block("Content-Type: text/plain\n").state, State::need_more);
     EXPECT_EQ(cg::parse_header_block("Content-Ty").state, State::need_more);
     EXPECT_EQ(cg::parse_header_block("").state, State::need_more);
 }
 
-TEST(HeaderBlock, StatusWithAndWithoutReason) {
+TEST(CgiHeaderBlock, StatusWithAndWithoutReason) {
     cg::HeaderBlockResult r = cg::parse_header_block("Status: 404 Not Here\nContent-Type: text/plain\n\n");
     ASSERT_EQ(r.state, State::done);
     EXPECT_EQ(r.response.status, 404);
@@ -317,7 +317,7 @@ TEST(HeaderBlock, StatusWithAndWithoutReason) {
         EXPECT_EQ(cg::parse_header_block(bad).state, State::invalid) << bad;
 }
 
-TEST(HeaderBlock, LocalAndClientRedirects) {
+TEST(CgiHeaderBlock, LocalAndClientRedirects) {
     cg::HeaderBlockResult r = cg::parse_header_block("Location: /other?x=1\n\n");
     ASSERT_EQ(r.state, State::done);
     EXPECT_EQ(r.response.kind, Kind::local_redirect);
@@ -333,7 +333,7 @@ TEST(HeaderBlock, LocalAndClientRedirects) {
     EXPECT_EQ(r.response.status, 301);
 }
 
-TEST(HeaderBlock, ContentLengthIsKeptApartAndFramingFieldsDropped) {
+TEST(CgiHeaderBlock, ContentLengthIsKeptApartAndFramingFieldsDropped) {
     cg::HeaderBlockResult r = cg::parse_header_block(
         "Content-Type: a/b\nContent-Length: 5\nTransfer-Encoding: chunked\nConnection: close\n"
         "Server: x\nDate: y\nX-Kept: 1\n\n");
@@ -345,14 +345,14 @@ TEST(HeaderBlock, ContentLengthIsKeptApartAndFramingFieldsDropped) {
     EXPECT_EQ(cg::parse_header_block("Content-Type: a/b\nContent-Length: 5x\n\n").state, State::invalid);
 }
 
-TEST(HeaderBlock, RefusesWhatCannotBeAResponse) {
+TEST(CgiHeaderBlock, RefusesWhatCannotBeAResponse) {
     for (std::string_view bad : {"\n", "\r\n", "X-Only: 1\n\n", "no colon\n\n", "Bad Name: x\n\n",
                                  "Content-Type: a\n folded\n\n", "Content-Type: a\x01z\n\n",
                                  "Content-Type: a\nContent-Type: b\n\n", "Location:\n\n"})
         EXPECT_EQ(cg::parse_header_block(bad).state, State::invalid) << bad;
 }
 
-TEST(HeaderBlock, TooLargeIsInvalid) {
+TEST(CgiHeaderBlock, TooLargeIsInvalid) {
     std::string big = "Content-Type: text/plain\nX: " + std::string(200, 'a');
     EXPECT_EQ(cg::parse_header_block(big, 100).state, State::invalid);
     EXPECT_EQ(cg::parse_header_block(big, 1000).state, State::need_more);
@@ -360,7 +360,7 @@ TEST(HeaderBlock, TooLargeIsInvalid) {
 
 // --- stderr lines -------------------------------------------------------------------
 
-TEST(LineSplitter, SplitsAcrossFeedsAndFlushesTheLastLine) {
+TEST(CgiLineSplitter, SplitsAcrossFeedsAndFlushesTheLastLine) {
     std::vector<std::string> lines;
     cg::LineSplitter s([&](std::string_view l) { lines.emplace_back(l); });
     s.feed("one\r\ntw");
@@ -369,7 +369,7 @@ TEST(LineSplitter, SplitsAcrossFeedsAndFlushesTheLastLine) {
     EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", "thr"}));
 }
 
-TEST(LineSplitter, CutsLongLinesAndStopsAfterTheLimit) {
+TEST(CgiLineSplitter, CutsLongLinesAndStopsAfterTheLimit) {
     std::vector<std::string> lines;
     cg::LineSplitter s([&](std::string_view l) { lines.emplace_back(l); }, 4, 2);
     s.feed("abcdefgh\n12\n3\n4\n5\n");

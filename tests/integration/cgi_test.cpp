@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: MIT
+// The cgi plugin against the real sockhost binary: real sh and python3
+// scripts in a temporary docroot, raw HTTP on real sockets, servers.toml
+// written inline. The host runs as the test does; as root, scripts run as
+// cgi_user "nobody", so the docroot is world-readable and out/ writable.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/host_process.hpp"
+
+namespace sockhost::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kLeakMarker = "SOCKHOST_CGI_TEST_LEAK_MARKER";
+
+struct Response {
+    int status = 0;
+    std::map<std::string, std::string> headers;   // names lower-cased; repeated: last
+    std::string body;
+    bool complete = false;   // the framing said where the body ended (or close did)
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? std::string{} : it->second;
+    }
+};
+
+/// One client connection reading responses with every framing: Content-Length,
+/// chunked, or until close. All waits bounded.
+class Client {
+public:
+    explicit Client(std::uint16_t port) : socket_(connect_tcp(port)) {}
+
+    void send(std::string_view data) { socket_.send_all(data); }
+
+    Response next(bool head = false) {
+        Response r;
+        std::size_t end;
+        while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
+            if (!more()) return r;
+        std::string head_text = buf_.substr(0, end);
+        buf_.erase(0, end + 4);
+        r.status = std::stoi(head_text.substr(9, 3));
+        std::size_t line_end = head_text.find("\r\n");
+        while (line_end != std::string::npos) {
+            std::size_t start = line_end + 2;
+            line_end = head_text.find("\r\n", start);
+            std::string line = head_text.substr(start, line_end == std::string::npos ? std::string::npos
+                                                                                     : line_end - start);
+            std::size_t colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            std::string name = line.substr(0, colon);
+            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            std::size_t v = line.find_first_not_of(' ', colon + 1);
+            r.headers[name] = v == std::string::npos ? "" : line.substr(v);
+        }
+        if (head || r.status == 204 || r.status == 304) {
+            r.complete = true;
+        } else if (r.header("transfer-encoding") == "chunked") {
+            r.complete = read_chunked(r.body);
+        } else if (r.headers.count("content-length")) {
+            std::size_t length = std::stoul(r.header("content-length"));
+            while (buf_.size() < length && more()) {
+            }
+            r.complete = buf_.size() >= length;
+            r.body = buf_.substr(0, length);
+            buf_.erase(0, std::min(length, buf_.size()));
+        } else {
+            while (more()) {
+            }
+            r.body = std::move(buf_);
+            buf_.clear();
+            r.complete = eof_;
+        }
+        return r;
+    }
+
+    bool peer_closed() { return buf_.empty() && socket_.peer_closed(5s); }
+
+private:
+    bool more() {
+        std::string chunk = socket_.read_some(20s);
+        if (chunk.empty()) {
+            eof_ = true;
+            return false;
+        }
+        buf_ += chunk;
+        return true;
+    }
+    bool read_chunked(std::string& body) {
+        for (;;) {
+            std::size_t crlf;
+            while ((crlf = buf_.find("\r\n")) == std::string::npos)
+                if (!more()) return false;
+            std::size_t size = std::stoul(buf_.substr(0, crlf), nullptr, 16);
+            buf_.erase(0, crlf + 2);
+            while (buf_.size() < size + 2)
+                if (!more()) return false;
+            body.append(buf_, 0, size);
+            buf_.erase(0, size + 2);
+            if (size == 0) return true;   // no trailers are sent
+        }
+    }
+
+    Socket socket_;
+    std::string buf_;
+    bool eof_ = false;
+};
+
+std::string request(std::string_view method, std::string_view target, std::string_view extra = {},
+                    std::string_view body = {}, bool close = true) {
+    std::string r = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" +
+                    std::string(extra);
+    if (!body.empty()) r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (close) r += "Connection: close\r\n";
+    return r + "\r\n" + std::string(body);
+}
+
+/// "NAME=value" lines of env.sh's output.
+std::map<std::string, std::string> parse_env(const std::string& body) {
+    std::map<std::string, std::string> env;
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+        std::size_t nl = body.find('\n', pos);
+        std::string line = body.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        pos = nl == std::string::npos ? body.size() : nl + 1;
+        std::size_t eq = line.find('=');
+        if (eq != std::string::npos && eq > 0 && line.find(' ') > eq) env[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return env;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// True once /proc/PID is gone: neither running nor a zombie.
+bool process_gone(pid_t pid, std::chrono::milliseconds timeout = 3s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (fs::exists("/proc/" + std::to_string(pid))) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+/// The docroot every host serves, the hosts (one per concurrency model,
+/// started on first use) and the servers each has:
+///   main  — defaults;  quick — cgi_timeout = 1;  one — max_cgi = 1.
+class CgiHosts {
+public:
+    static void set_up() {
+        // The host inherits the test's environment; scripts must not see it.
+        ::setenv(kLeakMarker, "leaked", 1);
+        dir_ = std::make_unique<TempDir>();
+        const TempDir& d = *dir_;
+        fs::permissions(d.path(), fs::perms::all, fs::perm_options::add);   // nobody must traverse it
+        fs::path root = d / "root";
+        fs::create_directories(root / "cgi-bin" / "sub");
+        fs::create_directories(d / "out");
+        fs::permissions(d / "out", fs::perms::all);
+        // The shipped demo scripts, as they are in the repository.
+        for (const char* name : {"env.sh", "form.py"})
+            fs::copy_file(fs::path(SOCKHOST_SOURCE_DIR) / "www" / "cgi-bin" / name, root / "cgi-bin" / name);
+        d.write("root/hello.txt", "Hello, static!\n");
+        auto script = [&d](const std::string& name, const std::string& body) {
+            d.write("root/cgi-bin/" + name, "#!/bin/sh\n" + body, true);
+        };
+        const std::string plain = "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n";
+        script("cat.sh", "printf 'Content-Type: application/octet-stream\\r\\n\\r\\n'\nexec cat\n");
+        script("query.sh", plain + "printf '%s|%s|%s' \"$QUERY_STRING\" \"$#\" \"$PATH_INFO\"\n");
+        script("sub/deep.sh", plain + "printf 'deep %s %s' \"$SCRIPT_NAME\" \"$PATH_INFO\"\n");
+        script("status.sh", "printf 'Status: 404 Not Here\\r\\nContent-Type: text/plain\\r\\nX-Script: yes\\r\\n\\r\\nmissing'\n");
+        script("local.sh", "printf 'Location: /cgi-bin/env.sh?from=local\\r\\n\\r\\n'\n");
+        script("local_static.sh", "printf 'Location: /hello.txt\\n\\n'\n");
+        script("loop.sh", "printf 'Location: /cgi-bin/loop.sh\\n\\n'\n");
+        script("client.sh", "printf 'Location: http://example.org/next\\r\\n\\r\\n'\n");
+        script("fail.sh", "echo 'something broke' >&2\nexit 3\n");
+        script("garbage.sh", "printf 'this is not a header block\\n\\n'\n");
+        script("nothing.sh", "exit 0\n");
+        script("slow.sh", "echo $$ > ../../out/slow.$QUERY_STRING\nsleep 30\necho never\n");
+        script("late.sh", plain + "echo started\necho $$ > ../../out/late.$QUERY_STRING\nsleep 30\n");
+        script("hold.sh", plain + ": > ../../out/hold.started\ncat > /dev/null\necho done\n");
+        script("big.sh", plain + "head -c 300000 /dev/zero | tr '\\0' x\n");
+        script("nostdin.sh", plain + "head -c 300000 /dev/zero | tr '\\0' y\n");
+        script("length.sh", "printf 'Content-Type: text/plain\\r\\nContent-Length: 5\\r\\n\\r\\nhello'\n");
+        script("stderr.sh", plain + "echo 'line one' >&2\necho 'line two' >&2\necho ok\n");
+        d.write("root/cgi-bin/noexec.sh", "#!/bin/sh\necho hi\n");   // 0644
+    }
+    static void tear_down() {
+        hosts_.clear();
+        dir_.reset();
+        ::unsetenv(kLeakMarker);
+    }
+
+    static HostProcess& host(const std::string& model) {
+        auto it = hosts_.find(model);
+        if (it != hosts_.end()) return *it->second;
+        std::string root = (*dir_ / "root").string();
+        std::string config = host_section();
+        for (const auto& [name, extra] : std::vector<std::pair<std::string, std::string>>{
+                 {"main", ""}, {"quick", "  cgi_timeout = 1\n"}, {"one", "  max_cgi = 1\n"}}) {
+            config += "[[server]]\nname = \"" + name + "\"\nlisten = \"tcp://127.0.0.1:0\"\n"
+                      "plugin = \"cgi\"\nconcurrency = \"" + model + "\"\n"
+                      "  [server.options]\n  directory = \"" + root + "\"\n" + extra;
+        }
+        auto dir = std::make_unique<TempDir>();
+        auto host = std::make_unique<HostProcess>(*dir, config);
+        HostProcess& ref = *host;
+        host_dirs_.push_back(std::move(dir));
+        hosts_.emplace(model, std::move(host));
+        return ref;
+    }
+    static std::uint16_t port(const std::string& model, const std::string& server = "main") {
+        return host(model).port(server);
+    }
+    static const fs::path& dir() { return dir_->path(); }
+
+private:
+    static inline std::unique_ptr<TempDir> dir_;
+    static inline std::map<std::string, std::unique_ptr<HostProcess>> hosts_;
+    static inline std::vector<std::unique_ptr<TempDir>> host_dirs_;
+};
+
+Response fetch(std::uint16_t port, const std::string& raw, bool head = false) {
+    Client c(port);
+    c.send(raw);
+    return c.next(head);
+}
+
+// --- Every concurrency model ------------------------------------------------------
+
+class CgiModels : public ::testing::TestWithParam<std::string> {
+protected:
+    static void SetUpTestSuite() { CgiHosts::set_up(); }
+    static void TearDownTestSuite() { CgiHosts::tear_down(); }
+    std::uint16_t port(const std::string& server = "main") { return CgiHosts::port(GetParam(), server); }
+    HostProcess& host() { return CgiHosts::host(GetParam()); }
+};
+
+TEST_P(CgiModels, RunsAScriptWithTheRfc3875Environment) {
+    Response r = fetch(port(), request("GET", "/cgi-bin/env.sh/extra/path?a=1&b=2",
+                                       "Accept: text/html\r\nAccept: text/plain\r\nX-Custom: yes\r\n"
+                                       "Proxy: http://evil.example:3128\r\n"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("content-type"), "text/plain; charset=utf-8");
+    EXPECT_TRUE(r.complete);
+    auto env = parse_env(r.body);
+    EXPECT_EQ(env["GATEWAY_INTERFACE"], "CGI/1.1");
+    EXPECT_EQ(env["REQUEST_METHOD"], "GET");
+    EXPECT_EQ(env["SCRIPT_NAME"], "/cgi-bin/env.sh");
+    EXPECT_EQ(env["PATH_INFO"], "/extra/path");
+    EXPECT_EQ(env["PATH_TRANSLATED"], fs::canonical(CgiHosts::dir() / "root").string() + "/extra/path");
+    EXPECT_EQ(env["QUERY_STRING"], "a=1&b=2");
+    EXPECT_EQ(env["REMOTE_ADDR"], "127.0.0.1");
+    EXPECT_EQ(env["REMOTE_HOST"], "127.0.0.1");
+    EXPECT_EQ(env["SERVER_NAME"], "localhost");
+    EXPECT_EQ(env["SERVER_PORT"], std::to_string(port()));
+    EXPECT_EQ(env["SERVER_PROTOCOL"], "HTTP/1.1");
+    EXPECT_EQ(env["SERVER_SOFTWARE"].rfind("sockhost/", 0), 0u);
+    EXPECT_EQ(env["HTTP_ACCEPT"], "text/html, text/plain");
+    EXPECT_EQ(env["HTTP_X_CUSTOM"], "yes");
+    EXPECT_EQ(env["PATH"], "/usr/local/bin:/usr/bin:/bin");
+    EXPECT_EQ(env.count("HTTP_PROXY"), 0u) << "httpoxy";
+    EXPECT_EQ(env.count(kLeakMarker), 0u) << "the host's environment leaked";
+    EXPECT_EQ(env.count("HOME"), 0u);
+    EXPECT_EQ(env.count("CONTENT_LENGTH"), 0u);
+    if (::geteuid() == 0) {
+        EXPECT_NE(r.body.find("uid 65534"), std::string::npos) << "root must drop to nobody";
+    }
+}
+
+TEST_P(CgiModels, PostsAFormToPython) {
+    Response r = fetch(port(), request("POST", "/cgi-bin/form.py",
+                                       "Content-Type: application/x-www-form-urlencoded\r\n",
+                                       "name=%3Cb%3Ebold%3C%2Fb%3E&message=hi+there"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
+    EXPECT_NE(r.body.find("<li><b>name</b>: &lt;b&gt;bold&lt;/b&gt;</li>"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("<li><b>message</b>: hi there</li>"), std::string::npos) << r.body;
+
+    r = fetch(port(), request("GET", "/cgi-bin/form.py"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("<form method=\"post\" action=\"/cgi-bin/form.py\">"), std::string::npos);
+}
+
+TEST_P(CgiModels, StreamsAChunkedBodyToStdin) {
+    Client c(port());
+    c.send("POST /cgi-bin/cat.sh HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+           "Connection: close\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n");
+    Response r = c.next();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello, world");
+    EXPECT_TRUE(r.complete);
+}
+
+TEST_P(CgiModels, InvitesAnExpectContinueBody) {
+    Client c(port());
+    c.send("POST /cgi-bin/cat.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
+           "Connection: close\r\n\r\n");
+    Response interim = c.next(/*head=*/true);
+    ASSERT_EQ(interim.status, 100);
+    c.send("ping");
+    Response r = c.next();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "ping");
+}
+
+TEST_P(CgiModels, FollowsLocalRedirectsAndSendsClientRedirects) {
+    Response r = fetch(port(), request("POST", "/cgi-bin/local.sh", "", "ignored=1"));
+    ASSERT_EQ(r.status, 200);
+    auto env = parse_env(r.body);
+    EXPECT_EQ(env["SCRIPT_NAME"], "/cgi-bin/env.sh");
+    EXPECT_EQ(env["QUERY_STRING"], "from=local");
+    EXPECT_EQ(env["REQUEST_METHOD"], "GET");
+
+    r = fetch(port(), request("GET", "/cgi-bin/client.sh"));
+    EXPECT_EQ(r.status, 302);
+    EXPECT_EQ(r.header("location"), "http://example.org/next");
+}
+
+TEST_P(CgiModels, FailingScriptIs502AndLogged) {
+    Response r = fetch(port(), request("GET", "/cgi-bin/fail.sh"));
+    EXPECT_EQ(r.status, 502);
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/fail.sh: something broke"));
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/fail.sh: no output (exit status 3)"));
+    EXPECT_EQ(zombies_after(host().pid()), 0);
+}
+
+TEST_P(CgiModels, TimeoutKillsTheScriptAndLeavesNoZombie) {
+    const std::string tag = GetParam();
+    Response r = fetch(port("quick"), request("GET", "/cgi-bin/slow.sh?" + tag));
+    EXPECT_EQ(r.status, 504);
+    fs::path pid_file = CgiHosts::dir() / "out" / ("slow." + tag);
+    ASSERT_TRUE(fs::exists(pid_file));
+    pid_t pid = std::stoi(read_file(pid_file));
+    EXPECT_TRUE(process_gone(pid)) << "script pid " << pid << " still exists";
+    EXPECT_EQ(zombies_after(host().pid()), 0);
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/slow.sh: timed out"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Concurrency, CgiModels, ::testing::Values("sync", "threading", "forking"),
+                         [](const auto& info) { return info.param; });
+
+// --- The rest, under threading --------------------------------------------------------
+
+class Cgi : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { CgiHosts::set_up(); }
+    static void TearDownTestSuite() { CgiHosts::tear_down(); }
+    static std::uint16_t port(const std::string& server = "main") { return CgiHosts::port("threading", server); }
+    static HostProcess& host() { return CgiHosts::host("threading"); }
+};
+
+TEST_F(Cgi, ServesNonCgiPathsLikeHttpStatic) {
+    Response r = fetch(port(), request("GET", "/hello.txt"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "Hello, static!\n");
+    EXPECT_FALSE(r.header("etag").empty());
+    r = fetch(port(), request("GET", "/cgi-bin/../hello.txt"));
+    EXPECT_EQ(r.status, 200);
+    r = fetch(port(), request("POST", "/hello.txt", "", "x"));
+    EXPECT_EQ(r.status, 501);
+}
+
+TEST_F(Cgi, InvalidUrisAre400) {
+    for (const char* target : {"/cgi-bin/%zz", "/cgi-bin/../../etc/passwd", "/cgi-bin/%00x", "cgi-bin/env.sh"}) {
+        Response r = fetch(port(), request("GET", target));
+        EXPECT_EQ(r.status, 400) << target;
+    }
+}
+
+TEST_F(Cgi, AuthorizationGivesRemoteUserAndAuthType) {
+    // "username:pass"
+    Response r = fetch(port(), request("GET", "/cgi-bin/env.sh", "Authorization: Basic dXNlcm5hbWU6cGFzcw==\r\n"));
+    auto env = parse_env(r.body);
+    EXPECT_EQ(env["AUTH_TYPE"], "Basic");
+    EXPECT_EQ(env["REMOTE_USER"], "username");
+    EXPECT_EQ(env.count("HTTP_AUTHORIZATION"), 0u);
+}
+
+TEST_F(Cgi, CgiDirectoryIsJudgedAfterDecodingAndNormalising) {
+    for (const char* target : {"/cgi-bin%2fenv.sh", "//cgi-bin/env.sh", "/a/../cgi-bin/env.sh",
+                               "/cgi-bin/./env.sh", "/%63gi-bin/env.sh"}) {
+        Response r = fetch(port(), request("GET", target));
+        ASSERT_EQ(r.status, 200) << target;
+        EXPECT_EQ(parse_env(r.body)["SCRIPT_NAME"], "/cgi-bin/env.sh") << target;
+    }
+}
+
+TEST_F(Cgi, QueryStringsKeepEverythingAfterTheFirstQuestionMark) {
+    Response r = fetch(port(), request("GET", "/cgi-bin/query.sh?a=b?c=d"));
+    EXPECT_EQ(r.body, "a=b?c=d|0|");
+    r = fetch(port(), request("GET", "/cgi-bin/query.sh?k=aa%2F%2Fbb&//q//p//=//a//b//"));
+    EXPECT_EQ(r.body, "k=aa%2F%2Fbb&//q//p//=//a//b//|0|");
+    // A search query (no '=') is not turned into arguments (RFC 3875 4.4 declined).
+    r = fetch(port(), request("GET", "/cgi-bin/query.sh?-s+x"));
+    EXPECT_EQ(r.body, "-s+x|0|");
+}
+
+TEST_F(Cgi, RepeatedSlashesAndSubDirectories) {
+    Response r = fetch(port(), request("GET", "/cgi-bin//sub///deep.sh//a//b"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "deep /cgi-bin/sub/deep.sh /a/b");
+    r = fetch(port(), request("GET", "/cgi-bin/sub/deep.sh/x/"));
+    EXPECT_EQ(r.body, "deep /cgi-bin/sub/deep.sh /x/");
+    r = fetch(port(), request("GET", "/cgi-bin/query.sh/p%20q?z"));
+    EXPECT_EQ(r.body, "z|0|/p q");
+}
+
+TEST_F(Cgi, StatusAndOtherFieldsArePassedOn) {
+    Response r = fetch(port(), request("GET", "/cgi-bin/status.sh"));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.header("x-script"), "yes");
+    EXPECT_EQ(r.body, "missing");
+}
+
+TEST_F(Cgi, LocalRedirectToAFileAndTheRedirectLoopBound) {
+    Response r = fetch(port(), request("GET", "/cgi-bin/local_static.sh"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "Hello, static!\n");
+    r = fetch(port(), request("GET", "/cgi-bin/loop.sh"));
+    EXPECT_EQ(r.status, 500);
+    EXPECT_TRUE(host().wait_for_log("local redirects"));
+}
+
+TEST_F(Cgi, MissingNonExecutableAndDirectoryScripts) {
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/nope.sh")).status, 404);
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/noexec.sh")).status, 403);
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/")).status, 403);
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/sub")).status, 403);
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/.hidden")).status, 404);
+}
+
+TEST_F(Cgi, InvalidOrMissingHeaderBlockIs502) {
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/garbage.sh")).status, 502);
+    EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/nothing.sh")).status, 502);
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/garbage.sh: invalid header block"));
+}
+
+TEST_F(Cgi, TimeoutAfterTheHeadClosesTheConnection) {
+    Client c(port("quick"));
+    c.send(request("GET", "/cgi-bin/late.sh?t"));
+    Response r = c.next();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_FALSE(r.complete) << "a truncated chunked body must not look complete";
+    pid_t pid = std::stoi(read_file(CgiHosts::dir() / "out" / "late.t"));
+    EXPECT_TRUE(process_gone(pid));
+}
+
+TEST_F(Cgi, MaxCgiAnswers503BeyondTheLimit) {
+    fs::path started = CgiHosts::dir() / "out" / "hold.started";
+    fs::remove(started);
+    Client first(port("one"));
+    // Half a body: the script waits on stdin and holds the only slot.
+    first.send("POST /cgi-bin/hold.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n12345");
+    for (int i = 0; i < 500 && !fs::exists(started); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(fs::exists(started));
+    Response second = fetch(port("one"), request("GET", "/cgi-bin/env.sh"));
+    EXPECT_EQ(second.status, 503);
+    first.send("67890");
+    Response r = first.next();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "done\n");
+    // The slot is free again.
+    EXPECT_EQ(fetch(port("one"), request("GET", "/cgi-bin/env.sh")).status, 200);
+}
+
+TEST_F(Cgi, LargeBodiesStreamBothWaysWithoutDeadlock) {
+    std::string body(2 << 20, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 23);
+    Response r = fetch(port(), request("POST", "/cgi-bin/cat.sh", "", body));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("transfer-encoding"), "chunked");
+    EXPECT_EQ(r.body.size(), body.size());
+    EXPECT_TRUE(r.body == body);
+    // A script that never reads stdin while it writes a lot.
+    r = fetch(port(), request("POST", "/cgi-bin/nostdin.sh", "", body));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, std::string(300000, 'y'));
+}
+
+TEST_F(Cgi, KeepAliveChunkedAndContentLengthResponses) {
+    Client c(port());
+    c.send(request("GET", "/cgi-bin/big.sh", "", "", false) + request("GET", "/cgi-bin/length.sh", "", "", false) +
+           request("HEAD", "/cgi-bin/big.sh", "", "", true));
+    Response a = c.next();
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.body, std::string(300000, 'x'));
+    Response b = c.next();
+    EXPECT_EQ(b.header("content-length"), "5");
+    EXPECT_EQ(b.body, "hello");
+    Response h = c.next(/*head=*/true);
+    EXPECT_EQ(h.status, 200);
+    EXPECT_TRUE(c.peer_closed());
+}
+
+TEST_F(Cgi, Http10ResponsesEndAtClose) {
+    Client c(port());
+    c.send("GET /cgi-bin/big.sh HTTP/1.0\r\n\r\n");
+    Response r = c.next();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("transfer-encoding"), "");
+    EXPECT_EQ(r.header("connection"), "close");
+    EXPECT_EQ(r.body, std::string(300000, 'x'));
+}
+
+TEST_F(Cgi, StderrGoesToTheLogWithTheScriptName) {
+    Response r = fetch(port(), request("GET", "/cgi-bin/stderr.sh"));
+    EXPECT_EQ(r.body, "ok\n");
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/stderr.sh: line one"));
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/stderr.sh: line two"));
+}
+
+TEST_F(Cgi, UnknownOptionIsRefusedAtStartUp) {
+    TempDir d;
+    RunResult r = run_sockhost({"--check", "--config",
+                                d.write("servers.toml", host_section() +
+                                                            "[[server]]\nname = \"c\"\nlisten = \"tcp://127.0.0.1:0\"\n"
+                                                            "plugin = \"cgi\"\n  [server.options]\n  cgi_timout = 3\n")
+                                    .string()});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE((r.out + r.err).find("cgi_timout"), std::string::npos) << r.out << r.err;
+}
+
+}  // namespace
+}  // namespace sockhost::testing
