@@ -17,6 +17,16 @@
 //   show_dotfiles   = false      # bool: false = dot segments answer 404, scripts included
 //   cache_control   = "max-age=3600"   # string, default unset: Cache-Control on files
 //   etag            = true       # bool: strong ETags on files
+//   # --- HTTP layer (sdk::http::Limits), as for every HTTP plugin -------------
+//   max_request_line       = 8192       # bytes -> 414
+//   max_header_count       = 100        # fields -> 431
+//   max_header_size        = 16384      # bytes, whole head -> 431
+//   max_body_size          = 10485760   # bytes; also caps what a script's stdin gets -> 413
+//   header_timeout         = 10.0       # s for the whole request head -> 408
+//   body_timeout           = 30.0       # s of body inactivity (also while a script waits for it)
+//   send_timeout           = 30.0       # s of send inactivity (a slow client stalls the script)
+//   keepalive_timeout      = 15.0       # s idle between requests
+//   max_keepalive_requests = 1000       # then close
 //   # --- CGI -------------------------------------------------------------
 //   cgi_directories = ["/cgi-bin", "/htbin"]
 //                                # array of strings, default as shown: URL paths whose

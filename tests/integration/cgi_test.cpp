@@ -355,7 +355,7 @@ TEST_P(CgiModels, TimeoutKillsTheScriptAndLeavesNoZombie) {
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/slow.sh: timed out"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Concurrency, CgiModels, ::testing::Values("sync", "threading", "forking"),
+INSTANTIATE_TEST_SUITE_P(Concurrency, CgiModels, ::testing::Values("sync", "threading", "forking", "event"),
                          [](const auto& info) { return info.param; });
 
 // --- The rest, under threading --------------------------------------------------------
@@ -526,6 +526,31 @@ TEST_F(Cgi, StderrGoesToTheLogWithTheScriptName) {
     EXPECT_EQ(r.body, "ok\n");
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/stderr.sh: line one"));
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/stderr.sh: line two"));
+}
+
+TEST_F(Cgi, RunsLeaveNoDescriptorOrZombieBehind) {
+    const pid_t pid = host().pid();
+    ASSERT_EQ(fetch(port(), request("GET", "/cgi-bin/env.sh")).status, 200);   // warm-up
+    // Waits (bounded) for the count to come down to `want`: connections
+    // close on the host's side a moment after the client's.
+    auto settled_fds = [pid](int want) {
+        int n = count_open_fds(pid);
+        for (int i = 0; i < 200 && n > want; ++i) {
+            std::this_thread::sleep_for(10ms);
+            n = count_open_fds(pid);
+        }
+        return n;
+    };
+    const int baseline = count_open_fds(pid);
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(fetch(port(), request("POST", "/cgi-bin/cat.sh", "", "abc")).status, 200);
+        EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/fail.sh")).status, 502);
+        EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/noexec.sh")).status, 403);
+        EXPECT_EQ(fetch(port(), request("GET", "/cgi-bin/local.sh")).status, 200);
+    }
+    EXPECT_LE(settled_fds(baseline), baseline);
+    EXPECT_EQ(zombies_after(pid), 0);
+    EXPECT_EQ(count_children(pid), 0);
 }
 
 TEST_F(Cgi, UnknownOptionIsRefusedAtStartUp) {
