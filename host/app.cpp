@@ -2,6 +2,10 @@
 #include "host/app.hpp"
 
 #include <signal.h>
+#include <cstring>
+#include <cerrno>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -63,6 +67,10 @@ std::vector<Binding> resolve_bindings(const Config& config, PluginRegistry& regi
             throw ConfigError(s.listen_pos, "plugin '" + info.name + "' serves only " +
                                                 (stream ? "datagram" : "stream") +
                                                 " transports; it cannot serve " + s.listen.str());
+        if (s.concurrency == Concurrency::event && !info.thread_safe)
+            throw ConfigError(s.concurrency_pos, "plugin '" + info.name +
+                                                     "' is not thread-safe; use concurrency = \"sync\"" +
+                                                     (info.fork_safe ? " or \"forking\"" : ""));
         if (s.concurrency == Concurrency::threading && !info.thread_safe)
             throw ConfigError(s.concurrency_pos, "plugin '" + info.name +
                                                      "' is not thread-safe; use concurrency = "
@@ -110,8 +118,15 @@ sigset_t block_shutdown_signals() {
     return set;
 }
 
+using Servers = std::vector<std::unique_ptr<BaseServer>>;
+
+int run_servers(const Config& config, Servers& servers, const sigset_t& signals);
+int supervise(const Config& config, Servers& servers, const sigset_t& signals);
+
+/// Binds every server (nothing binds before all of them validated), logs
+/// their addresses, then serves in this process or in worker processes.
 int serve(const Config& config, std::vector<Binding>& bindings, const sigset_t& signals) {
-    std::vector<std::unique_ptr<BaseServer>> servers;
+    Servers servers;
     for (Binding& b : bindings) {
         auto server = make_server(*b.config, b.factory);
         try {
@@ -134,6 +149,13 @@ int serve(const Config& config, std::vector<Binding>& bindings, const sigset_t& 
                          ", " + std::string(s->model_name()) + ")");
     }
 
+    return config.host.workers > 0 ? supervise(config, servers, signals)
+                                   : run_servers(config, servers, signals);
+}
+
+/// Runs every server's loop on its own thread until SIGTERM/SIGINT, then
+/// stops them gracefully. The host process runs this, or each worker does.
+int run_servers(const Config& config, Servers& servers, const sigset_t& signals) {
     // One loop thread per server; `running` counts those not yet returned so
     // the shutdown can wait for them with a deadline (a sync server runs its
     // request on the loop thread).
@@ -184,6 +206,120 @@ int serve(const Config& config, std::vector<Binding>& bindings, const sigset_t& 
         std::fflush(nullptr);
         ::_exit(0);
     }
+    log_info("", "stopped");
+    return 0;
+}
+
+/// Pre-forked workers (like nginx's worker_processes): the sockets are bound
+/// here and inherited; each worker runs every server; this process only
+/// supervises. A worker that dies is logged and replaced; SIGTERM/SIGINT is
+/// passed on to the workers, which drain, and whatever still runs after the
+/// grace period (plus a second) is killed.
+int supervise(const Config& config, Servers& servers, const sigset_t& signals) {
+    sigset_t waited = signals;
+    sigaddset(&waited, SIGCHLD);
+    ::pthread_sigmask(SIG_BLOCK, &waited, nullptr);
+
+    struct Worker {
+        pid_t pid = -1;
+        Clock::time_point started;
+    };
+    std::vector<Worker> workers(static_cast<std::size_t>(config.host.workers));
+    const pid_t supervisor = ::getpid();
+    auto spawn = [&](std::size_t slot) {
+        pid_t pid = ::fork();
+        if (pid < 0) {
+            log_error("", std::string("cannot fork worker: ") + std::strerror(errno));
+            return;
+        }
+        if (pid == 0) {
+            // A worker never outlives its supervisor, even one killed by SIGKILL.
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (::getppid() != supervisor) ::_exit(0);
+            // Worker: SIGCHLD back to normal (its forking servers and CGI
+            // scripts wait for their own children); SIGINT/SIGTERM stay
+            // blocked for run_servers' sigwait.
+            sigset_t chld;
+            sigemptyset(&chld);
+            sigaddset(&chld, SIGCHLD);
+            ::pthread_sigmask(SIG_UNBLOCK, &chld, nullptr);
+            for (auto& s : servers) {
+                s->keep_socket_file();
+                s->renew_wakeup();
+            }
+            int rc = run_servers(config, servers, signals);
+            std::fflush(nullptr);
+            ::_exit(rc);
+        }
+        workers[slot] = {pid, Clock::now()};
+        log_info("", "worker " + std::to_string(slot + 1) + " started (pid " + std::to_string(pid) + ")");
+    };
+    for (std::size_t i = 0; i < workers.size(); ++i) spawn(i);
+
+    auto reap = [&](bool respawn) {
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            int status = 0;
+            if (workers[i].pid <= 0 || ::waitpid(workers[i].pid, &status, WNOHANG) != workers[i].pid) continue;
+            std::string how = WIFSIGNALED(status)
+                                  ? "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+                                        ::strsignal(WTERMSIG(status)) + ")"
+                                  : "exited with status " + std::to_string(WEXITSTATUS(status));
+            if (!respawn) {
+                log_info("", "worker " + std::to_string(i + 1) + " (pid " + std::to_string(workers[i].pid) + ") " + how);
+                workers[i].pid = -1;
+                continue;
+            }
+            log_error("", "worker " + std::to_string(i + 1) + " (pid " + std::to_string(workers[i].pid) + ") " +
+                              how + "; starting a new one");
+            // A worker dying at once (e.g. a plugin crashing at start-up)
+            // must not turn into a fork loop.
+            if (Clock::now() - workers[i].started < std::chrono::seconds(1))
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            workers[i].pid = -1;
+            spawn(i);
+        }
+    };
+
+    int sig = 0;
+    for (;;) {
+        siginfo_t info;
+        sig = ::sigwaitinfo(&waited, &info);
+        if (sig == SIGCHLD) {
+            reap(true);
+        } else if (sig == SIGINT || sig == SIGTERM) {
+            break;
+        } else if (sig == SIGHUP) {
+            log_info("", "SIGHUP ignored (plugins and config change only on restart)");
+        }
+    }
+    log_info("", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                     "; stopping the workers (grace " + format_seconds(config.host.shutdown_timeout) + ")");
+    for (auto& w : workers)
+        if (w.pid > 0) ::kill(w.pid, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(
+                                             config.host.shutdown_timeout * 1000 + 1000));
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    auto alive = [&] {
+        for (auto& w : workers)
+            if (w.pid > 0) return true;
+        return false;
+    };
+    while (alive() && Clock::now() < deadline) {
+        timespec slice{0, 100 * 1000 * 1000};
+        ::sigtimedwait(&chld, nullptr, &slice);
+        reap(false);
+    }
+    for (auto& w : workers) {
+        if (w.pid <= 0) continue;
+        log_warning("", "worker pid " + std::to_string(w.pid) + " still running after the grace period; killing it");
+        ::kill(w.pid, SIGKILL);
+        int status = 0;
+        while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    for (auto& s : servers) s->server_close(Clock::now());
     log_info("", "stopped");
     return 0;
 }

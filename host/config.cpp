@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 namespace sockhost::host {
@@ -32,6 +33,8 @@ std::string_view to_string(Concurrency c) {
             return "threading";
         case Concurrency::forking:
             return "forking";
+        case Concurrency::event:
+            return "event";
     }
     return "unknown";
 }
@@ -63,13 +66,15 @@ constexpr std::string_view kServerKeys[] = {"name",
                                             "timeout",
                                             "max_children",
                                             "max_threads",
+                                            "threads",
+                                            "max_queued",
                                             "io_timeout",
                                             "max_packet_size",
                                             "ipv6_only",
                                             "allow",
                                             "deny",
                                             "options"};
-constexpr std::string_view kHostKeys[] = {"plugins_dir", "log_level", "shutdown_timeout"};
+constexpr std::string_view kHostKeys[] = {"plugins_dir", "log_level", "shutdown_timeout", "workers"};
 constexpr std::string_view kTopLevelKeys[] = {"host", "server"};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -250,6 +255,17 @@ private:
                 host.log_level = *level;
             } else if (name == "shutdown_timeout") {
                 host.shutdown_timeout = get_seconds(*value, name, true);
+            } else if (name == "workers") {
+                // An integer, or "auto" for one worker per core.
+                if (const auto* text = value->as_string()) {
+                    if (text->get() != "auto")
+                        error(*value, "'workers' must be an integer or \"auto\"; got '" + text->get() + "'");
+                    unsigned cores = std::thread::hardware_concurrency();
+                    host.workers = cores ? static_cast<int>(cores) : 1;
+                } else {
+                    host.workers = static_cast<int>(get_int(*value, name, 1, 256));
+                }
+                host.workers_pos = pos(value->source());
             } else {
                 error(key->source(),
                       "unknown key '" + std::string(name) + "' in [host]" + suggestion(name, kHostKeys));
@@ -304,6 +320,7 @@ private:
         server.concurrency_pos = server.pos;
         bool has_name = false, has_listen = false, has_plugin = false;
         const toml::node* ipv6_only = nullptr;
+        std::vector<std::pair<std::string_view, const toml::node*>> event_only;   // keys only "event" reads
         for (auto [key, value] : ordered(table)) {
             auto name = key->str();
             if (name == "name") {
@@ -331,9 +348,11 @@ private:
                     server.concurrency = Concurrency::threading;
                 else if (text == "forking")
                     server.concurrency = Concurrency::forking;
+                else if (text == "event")
+                    server.concurrency = Concurrency::event;
                 else
-                    error(*value,
-                          "'concurrency' must be one of sync, threading, forking; got '" + text + "'");
+                    error(*value, "'concurrency' must be one of sync, threading, forking, event; got '" +
+                                      text + "'");
                 server.concurrency_pos = pos(value->source());
             } else if (name == "request_queue_size") {
                 server.request_queue_size = static_cast<int>(get_int(*value, name, 1, 65535));
@@ -351,6 +370,12 @@ private:
                 server.max_children = static_cast<int>(get_int(*value, name, 1, INT_MAX));
             } else if (name == "max_threads") {
                 server.max_threads = static_cast<int>(get_int(*value, name, 1, INT_MAX));
+            } else if (name == "threads") {
+                server.threads = static_cast<int>(get_int(*value, name, 1, 1024));
+                event_only.emplace_back("threads", value);
+            } else if (name == "max_queued") {
+                server.max_queued = static_cast<int>(get_int(*value, name, 1, 1000000));
+                event_only.emplace_back("max_queued", value);
             } else if (name == "io_timeout") {
                 server.io_timeout = get_seconds(*value, name, false);
             } else if (name == "max_packet_size") {
@@ -376,6 +401,9 @@ private:
         // Checked after the loop: keys may come in any order.
         if (ipv6_only != nullptr && server.listen.family() != AF_INET6)
             error(*ipv6_only, "ipv6_only applies only to IPv6 addresses");
+        for (auto [key, node] : event_only)
+            if (server.concurrency != Concurrency::event)
+                error(*node, "'" + std::string(key) + "' applies only to concurrency = \"event\"");
         return server;
     }
 

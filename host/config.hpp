@@ -39,7 +39,7 @@ private:
     std::string message_;
 };
 
-enum class Concurrency { sync, threading, forking };
+enum class Concurrency { sync, threading, forking, event };
 std::string_view to_string(Concurrency c);
 
 /// One [[server]] entry. Defaults are Python's unless noted (departures are
@@ -63,6 +63,8 @@ struct ServerConfig {
     bool daemon_threads = false;           // threading
     bool block_on_close = true;            // threading and forking
     int max_threads = 256;                 // threading: live handler threads cap (ours)
+    int threads = 0;                       // event: handler pool size; 0 = one per core (ours)
+    int max_queued = 1024;                 // event: jobs waiting for the pool before overload (ours)
     double io_timeout = 60.0;              // seconds per I/O wait on a stream connection (ours; 0 = none)
     std::size_t max_packet_size = 8192;    // datagram servers (Python's)
     std::optional<bool> ipv6_only;         // IPV6_V6ONLY; unset = system default
@@ -79,6 +81,8 @@ struct HostConfig {
     SourcePos plugins_dir_pos;             // the value; FILE:0:0 when defaulted
     sdk::LogLevel log_level = sdk::LogLevel::info;
     double shutdown_timeout = 10.0;        // seconds of grace for in-flight requests at SIGTERM
+    int workers = 0;                       // 0: the host process serves; N: N pre-forked workers
+    SourcePos workers_pos;
 };
 
 struct Config {

@@ -25,6 +25,11 @@ BaseServer::BaseServer(ServerConfig config, sdk::HandlerFactory factory,
 
 BaseServer::~BaseServer() = default;
 
+void BaseServer::renew_wakeup() {
+    wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
 sdk::Transport BaseServer::transport() const {
     return config_.listen.is_stream() ? sdk::Transport::stream : sdk::Transport::datagram;
 }
@@ -194,13 +199,18 @@ void BaseServer::process_request_inline(PendingRequest& request) {
 }
 
 void BaseServer::finish_request(PendingRequest& request) {
+    std::unique_ptr<sdk::BaseRequestHandler> handler = make_handler(request);
+    sdk::run_handler(*handler);
+}
+
+std::unique_ptr<sdk::BaseRequestHandler> BaseServer::make_handler(PendingRequest& request) {
     std::unique_ptr<sdk::BaseRequestHandler> handler = factory_(transport());
     if (!handler) throw std::runtime_error("the plugin made no handler for this transport");
     sdk::Request r;
     r.fd = request.connection ? request.connection.get() : socket_.get();
     r.datagram = request.datagram;
     handler->bind(r, request.client, *this);
-    sdk::run_handler(*handler);
+    return handler;
 }
 
 void BaseServer::handle_error(const PendingRequest& request, std::exception_ptr error) {

@@ -89,6 +89,13 @@ public:
     /// Makes stopping() true (async-signal-safe): handlers finish their
     /// current request and return. Used in forked children on SIGTERM.
     void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
+    /// In a worker process: closing must not remove the Unix socket file,
+    /// which the supervisor and the other workers still use.
+    void keep_socket_file() { remove_socket_file_ = false; }
+    /// In a freshly forked worker, before its loop starts: a wake-up eventfd
+    /// of its own (an inherited one is shared with every other worker, which
+    /// could drain this worker's shutdown wake-up).
+    void renew_wakeup();
     void log(sdk::LogLevel level, std::string_view message) const override;
 
     // --- Used by concurrency models ------------------------------------------
@@ -97,6 +104,9 @@ public:
     void process_request_inline(PendingRequest& request);
     /// Makes the plugin's handler and drives setup/handle/finish.
     void finish_request(PendingRequest& request);
+    /// finish_request's first half: the plugin's handler, bound to `request`
+    /// (which must outlive it). Throws when the plugin makes none.
+    std::unique_ptr<sdk::BaseRequestHandler> make_handler(PendingRequest& request);
     /// Logs an exception that escaped a request, with server and client.
     void handle_error(const PendingRequest& request, std::exception_ptr error);
     /// Closes the request (stream: SHUT_WR then close).
@@ -124,6 +134,7 @@ protected:
     ServerConfig config_;
     UniqueFd socket_;
     sdk::SocketAddress server_address_;
+    bool remove_socket_file_ = true;
 
 private:
     sdk::HandlerFactory factory_;

@@ -140,7 +140,7 @@ void UnixStreamServer::server_bind() {
 
 void UnixStreamServer::close_socket() {
     TCPServer::close_socket();
-    remove_unix_path(config_.listen.path, inode_);
+    if (remove_socket_file_) remove_unix_path(config_.listen.path, inode_);
     inode_ = 0;
 }
 
@@ -152,7 +152,7 @@ void UnixDatagramServer::server_bind() {
 
 void UnixDatagramServer::close_socket() {
     UDPServer::close_socket();
-    remove_unix_path(config_.listen.path, inode_);
+    if (remove_socket_file_) remove_unix_path(config_.listen.path, inode_);
     inode_ = 0;
 }
 

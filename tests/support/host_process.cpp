@@ -60,6 +60,9 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int ma
     pid_t pid = ::fork();
     if (pid < 0) fail("fork");
     if (pid == 0) {
+        // Its own process group: the test can stop everything it started
+        // (workers, forked children) and nothing else.
+        ::setpgid(0, 0);
         ::dup2(out_fd, STDOUT_FILENO);
         ::dup2(err_fd, STDERR_FILENO);
         int devnull = ::open("/dev/null", O_RDONLY);
@@ -172,6 +175,9 @@ HostProcess::~HostProcess() {
         int status = 0;
         ::waitpid(pid_, &status, 0);
     }
+    // Whatever the host started (and left) dies with it: its process group.
+    if (pid_ > 0) ::kill(-pid_, SIGKILL);
+    stop_reader_ = true;
     if (reader_.joinable()) reader_.join();
 }
 
@@ -179,6 +185,14 @@ void HostProcess::reader_loop(int fd) {
     std::string partial;
     char buf[4096];
     for (;;) {
+        // Polled, so the destructor can stop us even if a straggler still
+        // holds the pipe's write end.
+        pollfd p{fd, POLLIN, 0};
+        int r = ::poll(&p, 1, 100);
+        if (r == 0) {
+            if (stop_reader_) break;
+            continue;
+        }
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -95,6 +96,7 @@ private:
     std::condition_variable cv_;
     std::vector<std::string> lines_;
     bool eof_ = false;
+    std::atomic<bool> stop_reader_{false};
 };
 
 // --- raw clients --------------------------------------------------------
