@@ -45,6 +45,9 @@ std::unique_ptr<ConcurrencyModel> make_sync_model();
 std::unique_ptr<ConcurrencyModel> make_threading_model(const ServerConfig& config);
 /// "forking": ForkingMixIn, a child process per request, at most max_children.
 std::unique_ptr<ConcurrencyModel> make_forking_model(const ServerConfig& config);
+/// "event": an epoll set holds the connections, a bounded pool of `threads`
+/// runs their requests; idle keep-alive connections wait without a thread.
+std::unique_ptr<ConcurrencyModel> make_event_model(const ServerConfig& config);
 
 std::unique_ptr<ConcurrencyModel> make_model(const ServerConfig& config);
 

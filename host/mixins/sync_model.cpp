@@ -25,6 +25,7 @@ std::unique_ptr<ConcurrencyModel> make_model(const ServerConfig& config) {
         case Concurrency::sync: return make_sync_model();
         case Concurrency::threading: return make_threading_model(config);
         case Concurrency::forking: return make_forking_model(config);
+        case Concurrency::event: return make_event_model(config);
     }
     return make_sync_model();
 }

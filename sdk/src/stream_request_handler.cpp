@@ -164,6 +164,41 @@ void Reader::consume(std::size_t n) {
     }
 }
 
+std::optional<std::size_t> Reader::fill_nowait() {
+    if (eof_) return 0;
+    const int fd = stream_.fd();
+    if (fd < 0) return fill();   // no socket to ask: the test kit's streams never wait
+    if (pos_ > 0 && pos_ == buf_.size()) {
+        buf_.clear();
+        pos_ = 0;
+    }
+    std::size_t old = buf_.size();
+    buf_.resize(old + chunk_);
+    for (;;) {
+        ssize_t n = ::recv(fd, buf_.data() + old, chunk_, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            buf_.resize(old);
+            if (e == EAGAIN || e == EWOULDBLOCK) return std::nullopt;
+            if (e == ECONNRESET) n = 0;   // the peer is gone: end of stream, as read_some
+            else throw std::system_error(e, std::generic_category(), "recv");
+        }
+        buf_.resize(old + static_cast<std::size_t>(n));
+        if (n == 0) eof_ = true;
+        return static_cast<std::size_t>(n);
+    }
+}
+
+void Reader::release() {
+    if (pos_ > 0) {
+        buf_.erase(0, pos_);
+        pos_ = 0;
+    }
+    if (buf_.empty()) std::string().swap(buf_);
+    else buf_.shrink_to_fit();
+}
+
 std::string Reader::read(std::size_t n) {
     std::string out;
     while (out.size() < n) {
@@ -242,6 +277,10 @@ void Writer::flush() {
     stream_.write_all(pending);
 }
 
+void Writer::release() {
+    if (buf_.empty()) std::string().swap(buf_);
+}
+
 void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
     flush();
     written_ += count;
@@ -256,6 +295,13 @@ StreamRequestHandler::~StreamRequestHandler() = default;
 void StreamRequestHandler::use_stream(std::unique_ptr<ByteStream> stream) {
     stream_ = std::move(stream);
 }
+
+void StreamRequestHandler::release_buffers() {
+    if (rfile_) rfile_->release();
+    if (wfile_) wfile_->release();
+}
+
+ResumableHandler::~ResumableHandler() = default;
 
 void StreamRequestHandler::setup() {
     std::chrono::milliseconds t = timeout.value_or(server().io_timeout());

@@ -14,7 +14,7 @@ namespace {
 
 struct MatrixCase {
     std::string scheme;        // tcp | udp | unix | unixgram
-    std::string concurrency;   // sync | threading | forking
+    std::string concurrency;   // sync | threading | forking | event
 };
 
 std::string case_name(const ::testing::TestParamInfo<MatrixCase>& info) {
@@ -107,7 +107,9 @@ INSTANTIATE_TEST_SUITE_P(AllTransportsAllModels, EchoMatrix,
                                            MatrixCase{"unix", "sync"}, MatrixCase{"unix", "threading"},
                                            MatrixCase{"unix", "forking"}, MatrixCase{"unixgram", "sync"},
                                            MatrixCase{"unixgram", "threading"},
-                                           MatrixCase{"unixgram", "forking"}),
+                                           MatrixCase{"unixgram", "forking"}, MatrixCase{"tcp", "event"},
+                                           MatrixCase{"udp", "event"}, MatrixCase{"unix", "event"},
+                                           MatrixCase{"unixgram", "event"}),
                          case_name);
 
 TEST(EchoIpv6, ServesOnTheIpv6Loopback) {

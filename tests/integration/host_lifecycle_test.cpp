@@ -81,22 +81,23 @@ TEST_P(EveryModel, ClientDisconnectingMidMessageDoesNotDisturbOthers) {
 
 TEST_P(EveryModel, IdleKeepAliveConnectionDoesNotHoldUpShutdown) {
     TempDir dir;
-    HostProcess host(dir, host_section() + "[[server]]\nname = \"h\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"" +
+    HostProcess host(dir, host_section() + "shutdown_timeout = 30\n[[server]]\nname = \"h\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"" +
                               std::string(SOCKHOST_TEST_PLUGIN_DIR) + "/libhttp_hello.so\"\nconcurrency = \"" +
                               GetParam() + "\"\n");
     Socket s = connect_stream(host.url("h"));
     s.send_all("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_NE(s.read_until("hello /a").find("hello /a"), std::string::npos);
-    // The connection now idles in keep-alive (15 s by default; grace is 10 s).
+    // The connection now idles in keep-alive (15 s by default; grace is 30 s):
+    // stopping well before either proves the idle connection was let go.
     auto start = std::chrono::steady_clock::now();
-    auto code = host.stop(SIGTERM, 8s);
+    auto code = host.stop(SIGTERM, 12s);
     ASSERT_TRUE(code.has_value()) << "shutdown waited for an idle connection";
     EXPECT_EQ(*code, 0);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
     EXPECT_TRUE(s.peer_closed(2s));
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, EveryModel, ::testing::Values("sync", "threading", "forking"));
+INSTANTIATE_TEST_SUITE_P(Models, EveryModel, ::testing::Values("sync", "threading", "forking", "event"));
 
 TEST(SyncModel, SecondClientIsServedAfterTheFirstFinishes) {
     TempDir dir;
@@ -125,6 +126,10 @@ TEST(ForkingModel, NoZombieSurvives200ShortConnections) {
 }
 
 TEST(ForkingModel, CrashOfAPluginInAChildIsLoggedAndTheHostServesOn) {
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan turns SIGSEGV into a report and exit(1); let the signal through.
+    ScopedEnv no_segv_handler("ASAN_OPTIONS", "handle_segv=0:detect_leaks=0");
+#endif
     TempDir dir;
     HostProcess host(dir, host_section() + probe_server("crashy", "forking"));
     std::string url = host.url("crashy");
@@ -210,6 +215,10 @@ TEST(AccessControl, AllowListAdmitsMatchingClients) {
 }
 
 TEST(ResourceExhaustion, EmfileOnAcceptDoesNotSpinAndServiceResumes) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "sanitizer runtimes need free descriptors themselves (UBSan's vptr check, "
+                    "TSan's reports); the plain build runs this test";
+#endif
     TempDir dir;
     // 32 descriptors: the host's own few, then a handful of connections.
     HostProcess host(dir, host_section() + probe_server("tight", "threading"), {}, 32);

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/host_process.hpp"
 
@@ -15,30 +17,38 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class HttpLayerHost : public ::testing::Test {
+/// One host per concurrency model (threading runs a connection on a thread,
+/// event parks it between reads), shared by the suite.
+class HttpLayerHost : public ::testing::TestWithParam<std::string> {
 protected:
-    static void SetUpTestSuite() {
-        dir_ = std::make_unique<TempDir>();
-        std::string config = host_section() +
-                             "[[server]]\nname = \"hello\"\nlisten = \"tcp://127.0.0.1:0\"\n"
-                             "plugin = \"" SOCKHOST_TEST_PLUGIN_DIR "/libhttp_hello.so\"\n"
-                             "concurrency = \"threading\"\n"
-                             "  [server.options]\n  header_timeout = 1.0\n  keepalive_timeout = 1.0\n"
-                             "  body_timeout = 1.0\n";
-        host_ = std::make_unique<HostProcess>(*dir_, config);
+    static void TearDownTestSuite() {
+        hosts_.clear();
+        dirs_.clear();
+    }
+    void SetUp() override {
+        auto& host = hosts_[GetParam()];
+        if (!host) {
+            std::string config = host_section() +
+                                 "[[server]]\nname = \"hello\"\nlisten = \"tcp://127.0.0.1:0\"\n"
+                                 "plugin = \"" SOCKHOST_TEST_PLUGIN_DIR "/libhttp_hello.so\"\n"
+                                 "concurrency = \"" + GetParam() + "\"\n"
+                                 "  [server.options]\n  header_timeout = 1.0\n  keepalive_timeout = 1.0\n"
+                                 "  body_timeout = 1.0\n";
+            auto sub = std::make_unique<TempDir>();
+            host = std::make_unique<HostProcess>(*sub, config);
+            dirs_.push_back(std::move(sub));
+        }
+        host_ = host.get();
         port_ = host_->port("hello");
     }
-    static void TearDownTestSuite() {
-        host_.reset();
-        dir_.reset();
-    }
 
-    static inline std::unique_ptr<TempDir> dir_;
-    static inline std::unique_ptr<HostProcess> host_;
-    static inline std::uint16_t port_ = 0;
+    static inline std::map<std::string, std::unique_ptr<HostProcess>> hosts_;
+    static inline std::vector<std::unique_ptr<TempDir>> dirs_;
+    HostProcess* host_ = nullptr;
+    std::uint16_t port_ = 0;
 };
 
-TEST_F(HttpLayerHost, CutsOffASlowHeaderClientWithinHeaderTimeout) {
+TEST_P(HttpLayerHost, CutsOffASlowHeaderClientWithinHeaderTimeout) {
     Socket s = connect_tcp(port_);
     std::string request = "GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Padding: " +
                           std::string(200, 'x') + "\r\n\r\n";
@@ -64,7 +74,7 @@ TEST_F(HttpLayerHost, CutsOffASlowHeaderClientWithinHeaderTimeout) {
     EXPECT_TRUE(host_->running());
 }
 
-TEST_F(HttpLayerHost, ServesPipelinedRequestsOnOneConnection) {
+TEST_P(HttpLayerHost, ServesPipelinedRequestsOnOneConnection) {
     Socket s = connect_tcp(port_);
     s.send_all("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
                "GET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
@@ -75,7 +85,7 @@ TEST_F(HttpLayerHost, ServesPipelinedRequestsOnOneConnection) {
     EXPECT_NE(all.find("Connection: close"), std::string::npos);
 }
 
-TEST_F(HttpLayerHost, ClosesAnIdleKeepAliveConnection) {
+TEST_P(HttpLayerHost, ClosesAnIdleKeepAliveConnection) {
     Socket s = connect_tcp(port_);
     s.send_all("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     std::string first = s.read_until("hello /", 5s);
@@ -86,7 +96,7 @@ TEST_F(HttpLayerHost, ClosesAnIdleKeepAliveConnection) {
     EXPECT_LT(seconds, 3.0);
 }
 
-TEST_F(HttpLayerHost, SendsContinueBeforeReadingTheBody) {
+TEST_P(HttpLayerHost, SendsContinueBeforeReadingTheBody) {
     Socket s = connect_tcp(port_);
     s.send_all("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
     std::string interim = s.read_until("\r\n\r\n", 5s);
@@ -96,13 +106,16 @@ TEST_F(HttpLayerHost, SendsContinueBeforeReadingTheBody) {
     EXPECT_EQ(final_response.substr(0, 15), "HTTP/1.1 200 OK");
 }
 
-TEST_F(HttpLayerHost, DecodesAChunkedBodyArrivingInPieces) {
+TEST_P(HttpLayerHost, DecodesAChunkedBodyArrivingInPieces) {
     Socket s = connect_tcp(port_);
     s.send_all("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
     s.send_all("lo\r\n6\r\n, worl\r\n1;ext\r\nd\r\n0\r\n\r\n");
     std::string response = s.read_until("hello, world", 5s);
     EXPECT_NE(response.find("Content-Length: 12"), std::string::npos) << response;
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, HttpLayerHost, ::testing::Values("threading", "event"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace sockhost::testing

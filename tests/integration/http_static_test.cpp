@@ -291,7 +291,8 @@ TEST_P(HttpStaticModels, ServesFilesAndListings) {
     EXPECT_EQ(host.stop(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Concurrency, HttpStaticModels, ::testing::Values("sync", "threading", "forking"),
+INSTANTIATE_TEST_SUITE_P(Concurrency, HttpStaticModels,
+                         ::testing::Values("sync", "threading", "forking", "event"),
                          [](const auto& info) { return info.param; });
 
 TEST(HttpStaticConfig, BadDirectoryIsReportedBeforeBinding) {

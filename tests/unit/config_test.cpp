@@ -408,7 +408,43 @@ TEST(ConfigParser, ReportsNegativeOrNonFiniteSeconds) {
 
 TEST(ConfigParser, ReportsUnknownConcurrency) {
     EXPECT_EQ(error_of(server_with({"concurrency = \"async\""})),
-              "servers.toml:5:15: 'concurrency' must be one of sync, threading, forking; got 'async'");
+              "servers.toml:5:15: 'concurrency' must be one of sync, threading, forking, event; got 'async'");
+}
+
+TEST(ConfigParser, ParsesTheEventModelWithItsDefaults) {
+    const auto& s = parse(server_with({"concurrency = \"event\""})).servers[0];
+    EXPECT_EQ(s.concurrency, Concurrency::event);
+    EXPECT_EQ(s.threads, 0);   // one per core, decided by the model
+    EXPECT_EQ(s.max_queued, 1024);
+    EXPECT_EQ(sockhost::host::to_string(s.concurrency), "event");
+}
+
+TEST(ConfigParser, ReadsThreadsAndMaxQueuedInAnyOrder) {
+    const auto& s =
+        parse(server_with({"max_queued = 7", "threads = 3", "concurrency = \"event\""})).servers[0];
+    EXPECT_EQ(s.threads, 3);
+    EXPECT_EQ(s.max_queued, 7);
+}
+
+TEST(ConfigParser, ReportsThreadsAndMaxQueuedOutOfRange) {
+    const std::string event = "concurrency = \"event\"";
+    EXPECT_EQ(error_of(server_with({event, "threads = 0"})),
+              "servers.toml:6:11: 'threads' must be between 1 and 1024, got 0");
+    EXPECT_EQ(error_of(server_with({event, "threads = 5000"})),
+              "servers.toml:6:11: 'threads' must be between 1 and 1024, got 5000");
+    EXPECT_EQ(error_of(server_with({event, "threads = \"auto\""})),
+              "servers.toml:6:11: 'threads' must be an integer");
+    EXPECT_EQ(error_of(server_with({event, "max_queued = 0"})),
+              "servers.toml:6:14: 'max_queued' must be between 1 and 1000000, got 0");
+    EXPECT_EQ(error_of(server_with({event, "max_queued = 1.5"})),
+              "servers.toml:6:14: 'max_queued' must be an integer");
+}
+
+TEST(ConfigParser, ReportsEventKeysUnderAnotherModelAtTheirValue) {
+    EXPECT_EQ(error_of(server_with({"threads = 4"})),
+              "servers.toml:5:11: 'threads' applies only to concurrency = \"event\"");
+    EXPECT_EQ(error_of(server_with({"max_queued = 10", "concurrency = \"forking\""})),
+              "servers.toml:5:14: 'max_queued' applies only to concurrency = \"event\"");
 }
 
 TEST(ConfigParser, ReportsBadAddressAtTheListenValue) {

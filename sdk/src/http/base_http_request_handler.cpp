@@ -307,7 +307,18 @@ std::string_view reason_phrase(int code) {
 // --- State -----------------------------------------------------------------
 
 struct BaseHTTPRequestHandler::State {
-    explicit State(const Limits& limits) : parser(limits), chunked(limits) {}
+    State(BaseHTTPRequestHandler& self, const Limits& limits)
+        : parser(limits), chunked(limits), resumer(self) {}
+
+    /// sdk::resumable()'s answer for an HTTP handler: forwards to its
+    /// non-virtual entry points.
+    struct Resumer final : ResumableHandler {
+        explicit Resumer(BaseHTTPRequestHandler& h) : self(h) {}
+        Resume handle_ready() override { return self.handle_ready(); }
+        Clock::time_point idle_deadline() const override { return self.idle_deadline(); }
+        void handle_idle_timeout() override { self.handle_idle_timeout(); }
+        BaseHTTPRequestHandler& self;
+    };
 
     RequestParser parser;
     RequestHead head;
@@ -339,6 +350,12 @@ struct BaseHTTPRequestHandler::State {
     bool force_close = false;          // the connection cannot be reused, whatever is sent
     bool aborted = false;              // an answer (or none) was decided by the framework
 
+    // handle_ready() (concurrency = "event").
+    Resumer resumer;
+    std::optional<ParseResult> preparsed;   // the head handle_ready() found complete
+    Clock::time_point idle_since = connected;   // the last response was done
+    Clock::time_point head_started{};  // first byte of a later request's head
+
     void reset_request(std::size_t written) {
         framing = BodyFraming::none;
         length = remaining = body_read = 0;
@@ -361,7 +378,7 @@ void BaseHTTPRequestHandler::setup() {
     StreamRequestHandler::setup();
     limits_ = Limits::from_options(server().options());
     delete state_;
-    state_ = new State(limits_);
+    state_ = new State(*this, limits_);
 }
 
 void BaseHTTPRequestHandler::handle() {
@@ -418,7 +435,13 @@ void BaseHTTPRequestHandler::handle_one_request() {
     }
     deadline = (first ? st.connected : Clock::now()) + to_ms(limits_.header_timeout);
     for (;;) {
-        ParseResult r = st.parser.parse(rfile().buffered(), st.head);
+        ParseResult r;
+        if (st.preparsed) {
+            r = *st.preparsed;   // handle_ready() parsed it already
+            st.preparsed.reset();
+        } else {
+            r = st.parser.parse(rfile().buffered(), st.head);
+        }
         if (r.status == ParseStatus::done) {
             rfile().consume(r.consumed);
             break;
@@ -439,6 +462,8 @@ void BaseHTTPRequestHandler::handle_one_request() {
         try {
             // RFC 9110 15.5.9: 408 when the head did not arrive in time.
             if (left.count() <= 0) throw TimeoutError("request head timed out");
+            // Answers to pipelined requests must not wait on a half-sent next one.
+            if (wfile().pending() > 0) wfile().flush();
             rfile().stream().set_timeout(left);
             if (rfile().fill() == 0) return;   // EOF in mid-head: nobody to answer
         } catch (const TimeoutError&) {
@@ -502,6 +527,84 @@ void BaseHTTPRequestHandler::handle_one_request() {
         finish_response();
     } catch (const std::system_error&) {
         close_connection = true;
+    }
+}
+
+Resume BaseHTTPRequestHandler::handle_ready() {
+    State& st = *state_;
+    for (;;) {
+        // Read what has arrived until a head is complete (or wrong); never wait.
+        ParseResult r;
+        for (;;) {
+            if (!rfile().buffered().empty()) {
+                r = st.parser.parse(rfile().buffered(), st.head);
+                if (r.status != ParseStatus::need_more) break;
+            }
+            const bool was_empty = rfile().buffered().empty();
+            std::optional<std::size_t> n;
+            try {
+                n = rfile().fill_nowait();
+            } catch (const std::system_error&) {
+                return Resume::close;   // reset while idle: close silently
+            }
+            if (!n) {
+                // RFC 9110 15.5.9: a head that trickles in still has its deadline.
+                if (!rfile().buffered().empty() && Clock::now() >= idle_deadline()) {
+                    handle_idle_timeout();
+                    return Resume::close;
+                }
+                // Nothing more for now: the answers so far go out, the
+                // connection waits in the host for its next bytes.
+                try {
+                    if (wfile().pending() > 0) wfile().flush();
+                } catch (const std::system_error&) {
+                    return Resume::close;
+                }
+                return Resume::park;
+            }
+            if (*n == 0) return Resume::close;   // EOF: idle, or mid-head with nobody to answer
+            if (was_empty) st.head_started = Clock::now();
+        }
+        st.preparsed = r;
+        handle_one_request();
+        st.preparsed.reset();
+        if (close_connection || server().stopping() ||
+            st.requests >= limits_.max_keepalive_requests)
+            return Resume::close;
+        st.idle_since = Clock::now();
+        // A pipelined request already buffered started arriving before now.
+        st.head_started = rfile().buffered().empty() ? Clock::time_point{} : st.idle_since;
+    }
+}
+
+std::chrono::steady_clock::time_point BaseHTTPRequestHandler::idle_deadline() const {
+    const State& st = *state_;
+    if (st.requests == 0) return st.connected + to_ms(limits_.header_timeout);
+    // rfile() has no const accessor; looking at the buffer changes nothing.
+    if (const_cast<BaseHTTPRequestHandler*>(this)->rfile().buffered().empty())
+        return st.idle_since + to_ms(limits_.keepalive_timeout);
+    return st.head_started + to_ms(limits_.header_timeout);
+}
+
+void BaseHTTPRequestHandler::handle_idle_timeout() {
+    State& st = *state_;
+    if (rfile().buffered().empty()) return;   // idle between requests: close silently
+    // RFC 9110 15.5.9: 408 when the head did not arrive in time.
+    command.clear();
+    path.clear();
+    request_version.clear();
+    headers.clear();
+    st.reset_request(wfile().bytes_written());
+    ++st.requests;
+    set_partial_requestline();
+    close_connection = true;
+    st.force_close = true;
+    st.aborted = true;
+    try {
+        rfile().stream().set_timeout(to_ms(limits_.send_timeout));
+        send_error(408, "Request header timed out");
+        finish_response();
+    } catch (const std::system_error&) {
     }
 }
 
@@ -920,3 +1023,14 @@ std::string BaseHTTPRequestHandler::date_time_string() {
 }
 
 }  // namespace sockhost::sdk::http
+
+namespace sockhost::sdk {
+
+ResumableHandler* resumable(BaseRequestHandler& handler) {
+    if (auto* own = dynamic_cast<ResumableHandler*>(&handler)) return own;
+    if (auto* http = dynamic_cast<http::BaseHTTPRequestHandler*>(&handler))
+        return http->state_ ? &http->state_->resumer : nullptr;
+    return nullptr;
+}
+
+}  // namespace sockhost::sdk

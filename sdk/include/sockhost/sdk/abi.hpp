@@ -40,7 +40,10 @@ inline constexpr std::uint32_t kAbiMagic = 0x504b4853u;
 /// Bumped on any change to a type that crosses the boundary; must match exactly.
 inline constexpr std::uint32_t kAbiMajor = 1;
 /// Bumped on backward-compatible additions; the host's must be >= the plugin's.
-inline constexpr std::uint32_t kAbiMinor = 0;
+/// 1.1: ResumableHandler, Resume, resumable(), Reader::fill_nowait/release,
+/// Writer::release, StreamRequestHandler::release_buffers, and
+/// BaseHTTPRequestHandler's resumable entry points (all additions).
+inline constexpr std::uint32_t kAbiMinor = 1;
 /// SDK release, for logs and --version.
 inline constexpr const char* kSdkVersion = "0.1.0";
 

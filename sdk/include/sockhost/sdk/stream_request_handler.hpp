@@ -86,6 +86,15 @@ public:
     bool at_eof() const { return eof_ && pos_ == buf_.size(); }
     ByteStream& stream() { return stream_; }
 
+    /// Like fill(), but never waits: reads what the socket already holds.
+    /// nullopt = nothing there yet; 0 = end of stream; else the bytes added.
+    /// A socket stream (fd() >= 0) is read with recv(MSG_DONTWAIT) directly;
+    /// a stream without a socket (the test kit's) is read with fill().
+    std::optional<std::size_t> fill_nowait();
+    /// Gives the buffer's memory back (down to what is still buffered), for a
+    /// connection about to idle. The next fill() allocates again.
+    void release();
+
 private:
     ByteStream& stream_;
     std::size_t chunk_;
@@ -111,6 +120,8 @@ public:
     std::size_t bytes_written() const { return written_; }
     std::size_t pending() const { return buf_.size(); }
     ByteStream& stream() { return stream_; }
+    /// Gives the buffer's memory back when nothing is pending (see Reader::release).
+    void release();
 
 private:
     ByteStream& stream_;
@@ -139,6 +150,11 @@ public:
     /// Test kit hook: use this stream instead of a socket. Before setup() only.
     void use_stream(std::unique_ptr<ByteStream> stream);
 
+    /// Frees rfile's and wfile's buffers (rfile keeps unread bytes), so a
+    /// parked connection costs little memory. Called by the host before it
+    /// parks a resumable handler; harmless at any time between requests.
+    void release_buffers();
+
 protected:
     /// Per-wait I/O timeout; unset = the server's io_timeout(); zero = none.
     /// Set it in the constructor (Python's class attribute `timeout`).
@@ -154,5 +170,46 @@ private:
     std::unique_ptr<Reader> rfile_;
     std::unique_ptr<Writer> wfile_;
 };
+
+/// What a resumable handler wants done with its connection once
+/// handle_ready() returns.
+enum class Resume {
+    park,    // keep it; call handle_ready() again when more bytes arrive
+    close,   // done: the host runs finish() and closes it
+};
+
+/// The hook of concurrency = "event" (SDK ABI 1.1): a connection handler that
+/// can stop between requests, so an idle connection waits in the host's
+/// epoll set instead of on a thread. A stream handler opts in by deriving
+/// from it next to StreamRequestHandler:
+///
+///     class Mine : public sdk::StreamRequestHandler, public sdk::ResumableHandler { ... };
+///
+/// BaseHTTPRequestHandler supports it without deriving (see resumable()).
+/// The host calls setup() once, then handle_ready() each time the connection
+/// is readable (the first time right after setup()), then finish() once;
+/// handle() is not called. Calls never overlap, but successive ones may run
+/// on different threads.
+class SOCKHOST_SDK_API ResumableHandler {
+public:
+    virtual ~ResumableHandler();
+    /// Serves what has arrived: reads only what is already there
+    /// (Reader::fill_nowait), never waits for a peer that has not sent yet.
+    /// Writing may block (bounded by the I/O timeout). Returns park to wait
+    /// for more, close when the connection is done.
+    virtual Resume handle_ready() = 0;
+    /// How long the parked connection may wait for its next bytes; past it
+    /// the host calls handle_idle_timeout(), then finish(), and closes.
+    virtual std::chrono::steady_clock::time_point idle_deadline() const = 0;
+    /// The connection idled past idle_deadline(): a last word (an HTTP 408
+    /// for a half-received request), or nothing. May be overridden.
+    virtual void handle_idle_timeout() {}
+};
+
+/// The resumable side of `handler` (after setup()), or nullptr when it runs
+/// only as setup/handle/finish. For a BaseHTTPRequestHandler it is an
+/// adapter the SDK keeps with the handler's state, which is how HTTP plugins
+/// built against ABI 1.0 headers become resumable without a vtable change.
+SOCKHOST_SDK_API ResumableHandler* resumable(BaseRequestHandler& handler);
 
 }  // namespace sockhost::sdk

@@ -2,6 +2,7 @@
 // BaseHTTPRequestHandler: http.server.BaseHTTPRequestHandler over HTTP/1.1.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -165,7 +166,27 @@ public:
     std::string protocol_version = "HTTP/1.1";
     const Limits& limits() const { return limits_; }
 
+    // --- concurrency = "event" (SDK ABI 1.1) --------------------------------
+    // handle() in slices, for a host that parks idle connections. Non-virtual
+    // on purpose: the vtable of ABI 1.0 stays as it was. The host reaches
+    // them through sdk::resumable(handler). Do not call them from a plugin.
+
+    /// Answers every request whose head has arrived (pipelined ones too),
+    /// reading only what the socket already holds; a head still incomplete
+    /// is left buffered for the next call. Returns park while keep-alive
+    /// goes on, close when the connection is done. Bodies and responses are
+    /// read and written as in handle(), with body_timeout / send_timeout.
+    Resume handle_ready();
+    /// When a parked connection gives up: header_timeout after the
+    /// connection (first request) or after the first byte of a later head;
+    /// keepalive_timeout after the last response when nothing is pending.
+    std::chrono::steady_clock::time_point idle_deadline() const;
+    /// The deadline passed: 408 for a partly received head, else nothing.
+    void handle_idle_timeout();
+
 private:
+    friend ResumableHandler* sockhost::sdk::resumable(BaseRequestHandler& handler);
+
     void dispatch();
     void set_partial_requestline();
     void handler_failed(std::string_view what);
