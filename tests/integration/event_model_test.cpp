@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+// concurrency = "event" against the real binary: idle keep-alive connections
+// are parked and resumed, a small pool is not starved by idle or slow
+// clients, the overload policy, shutdown under load, and what an idle
+// connection costs in memory.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/host_process.hpp"
+
+namespace sockhost::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::string kHello = std::string(SOCKHOST_TEST_PLUGIN_DIR) + "/libhttp_hello.so";
+const std::string kSlow = std::string(SOCKHOST_TEST_PLUGIN_DIR) + "/libhttp_slow.so";
+const std::string kProbe = std::string(SOCKHOST_TEST_PLUGIN_DIR) + "/libprobe.so";
+
+/// A [[server]] named "ev" under the event model; `extra` holds more keys
+/// (and a [server.options] table last, if any).
+std::string event_server(const std::string& plugin, const std::string& extra = "") {
+    return host_section() + "[[server]]\nname = \"ev\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"" + plugin +
+           "\"\nconcurrency = \"event\"\n" + extra;
+}
+
+std::string get(std::string_view path, bool close = false) {
+    return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n" + (close ? "Connection: close\r\n" : "") +
+           "\r\n";
+}
+
+/// Reads one complete response with body `body` (http_hello and http_slow
+/// send short text bodies with a Content-Length).
+std::string read_response(const Socket& s, std::string_view body, std::chrono::milliseconds timeout = 10s) {
+    return s.read_until(body, timeout);
+}
+
+/// VmRSS of `pid` in KiB (0 when unreadable).
+long rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return 0;
+}
+
+/// Raises this process's descriptor limit (the host inherits it) to at
+/// least `want`, within the hard limit; returns the soft limit now in force.
+rlim_t raise_open_files(rlim_t want) {
+    rlimit rl{};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = std::min(want, rl.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+        ::getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur;
+}
+
+TEST(EventModel, ParkedConnectionIsResumedForEachOf50SpacedRequests) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 2\n"));
+    Socket s = connect_tcp(host.port("ev"));
+    for (int i = 0; i < 50; ++i) {
+        const std::string path = "/r" + std::to_string(i);
+        s.send_all(get(path));
+        std::string response = read_response(s, "hello " + path);
+        ASSERT_EQ(response.substr(0, 15), "HTTP/1.1 200 OK") << "request " << i << ": " << response;
+        ASSERT_NE(response.find("hello " + path), std::string::npos) << "request " << i;
+        std::this_thread::sleep_for(20ms);   // the connection idles, parked, between requests
+    }
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, TwoHundredIdleConnectionsDoNotOccupyTwoThreads) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 2\n"));
+    const auto port = host.port("ev");
+    std::vector<Socket> idle;
+    for (int i = 0; i < 200; ++i) {
+        Socket s = connect_tcp(port);
+        s.send_all(get("/first"));
+        ASSERT_NE(read_response(s, "hello /first").find("200 OK"), std::string::npos) << "connection " << i;
+        idle.push_back(std::move(s));
+    }
+    // Every one of them now idles in keep-alive; a newcomer is served at once.
+    auto start = Clock::now();
+    Socket fresh = connect_tcp(port);
+    fresh.send_all(get("/fresh"));
+    EXPECT_NE(read_response(fresh, "hello /fresh", 2s).find("hello /fresh"), std::string::npos);
+    EXPECT_LT(Clock::now() - start, 1s);
+    // And each idle one is resumed when it speaks again.
+    for (std::size_t i = 0; i < idle.size(); ++i) {
+        const std::string path = "/again" + std::to_string(i);
+        idle[i].send_all(get(path));
+        ASSERT_NE(read_response(idle[i], "hello " + path).find("hello " + path), std::string::npos)
+            << "connection " << i;
+    }
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, PipelinedRequestsArrivingInPiecesAreAllAnswered) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n"));
+    Socket s = connect_tcp(host.port("ev"));
+    // Two whole requests and half of a third: the answers must not wait for the rest.
+    const std::string third = get("/3", true);
+    s.send_all(get("/1") + get("/2") + third.substr(0, 10));
+    std::string got = read_response(s, "hello /2", 5s);
+    EXPECT_NE(got.find("hello /1"), std::string::npos) << got;
+    EXPECT_NE(got.find("hello /2"), std::string::npos) << got;
+    s.send_all(third.substr(10));
+    got = s.read_all(5s);
+    EXPECT_NE(got.find("hello /3"), std::string::npos) << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+}
+
+TEST(EventModel, OverloadAnswersHttp503WithRetryAfterAndCloses) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kSlow, "threads = 1\nmax_queued = 1\n"));
+    const auto port = host.port("ev");
+    Socket busy = connect_tcp(port);
+    busy.send_all(get("/sleep?1500"));
+    ASSERT_TRUE(host.wait_for_log("http_slow: sleeping 1500 ms")) << host.log();
+    // The only thread is busy: one connection may wait, the next is refused.
+    Socket waiting = connect_tcp(port);
+    waiting.send_all(get("/waiting"));
+    Socket refused = connect_tcp(port);
+    refused.send_all(get("/refused"));
+    std::string answer = refused.read_all(5s);
+    EXPECT_EQ(answer.substr(0, 32), "HTTP/1.1 503 Service Unavailable") << answer;
+    EXPECT_NE(answer.find("\r\nRetry-After: 1\r\n"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\r\nConnection: close\r\n"), std::string::npos) << answer;
+    EXPECT_TRUE(host.wait_for_log("overloaded")) << host.log();
+    // The busy request and the one that waited are served in full.
+    EXPECT_NE(read_response(busy, "slept 1500").find("slept 1500"), std::string::npos);
+    EXPECT_NE(read_response(waiting, "hello /waiting").find("hello /waiting"), std::string::npos);
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, OverloadClosesARawStreamConnection) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kProbe, "threads = 1\nmax_queued = 1\n"));
+    const std::string url = host.url("ev");
+    // A plain StreamRequestHandler holds its thread until its client leaves.
+    Socket busy = connect_stream(url);
+    busy.send_all("a\n");
+    ASSERT_EQ(busy.read_until("\n"), "a\n");
+    Socket waiting = connect_stream(url);
+    waiting.send_all("b\n");
+    Socket refused = connect_stream(url);
+    EXPECT_TRUE(refused.peer_closed(5s));
+    EXPECT_TRUE(host.wait_for_log("overloaded")) << host.log();
+    busy.shutdown_write();
+    EXPECT_EQ(busy.read_all(5s), "");
+    EXPECT_EQ(waiting.read_until("\n", 5s), "b\n");
+    waiting.shutdown_write();
+    EXPECT_EQ(waiting.read_all(5s), "");
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, SlowlorisClientNeitherBlocksOthersNorOutlivesHeaderTimeout) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n  [server.options]\n  header_timeout = 1.0\n"));
+    const auto port = host.port("ev");
+    auto slowloris = std::async(std::launch::async, [port] {
+        Socket s = connect_tcp(port);
+        const std::string head = "GET /slow HTTP/1.1\r\nHost: t\r\nX-Padding: " + std::string(100, 'x') + "\r\n\r\n";
+        auto start = Clock::now();
+        std::string answer;
+        for (char c : head) {   // one byte every 100 ms: the head would take > 10 s
+            try {
+                s.send_all(std::string_view(&c, 1));
+            } catch (const std::exception&) {
+                break;   // already closed by the server
+            }
+            answer = s.read_some(100ms);
+            if (!answer.empty()) break;
+        }
+        answer += s.read_all(3s);
+        return std::pair(answer, std::chrono::duration<double>(Clock::now() - start).count());
+    });
+    // Meanwhile the one handler thread serves everybody else promptly.
+    std::this_thread::sleep_for(200ms);
+    for (int i = 0; i < 10; ++i) {
+        auto start = Clock::now();
+        Socket s = connect_tcp(port);
+        s.send_all(get("/quick", true));
+        EXPECT_NE(s.read_all(2s).find("hello /quick"), std::string::npos) << "client " << i;
+        EXPECT_LT(Clock::now() - start, 500ms) << "client " << i;
+    }
+    auto [answer, seconds] = slowloris.get();
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
+    EXPECT_GE(seconds, 0.9);
+    EXPECT_LT(seconds, 3.0);
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, SigtermUnderLoadFinishesInFlightAndQueuedRequestsAndExitsZero) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kSlow, "threads = 2\n"));
+    const auto port = host.port("ev");
+    std::vector<Socket> clients;
+    for (int i = 0; i < 6; ++i) {
+        clients.push_back(connect_tcp(port));
+        clients.back().send_all(get("/sleep?400"));
+    }
+    ASSERT_TRUE(host.wait_for_log("http_slow: sleeping 400 ms")) << host.log();
+    std::this_thread::sleep_for(100ms);   // the other four are accepted and queued
+    auto stopped = std::async(std::launch::async, [&] { return host.stop(SIGTERM, 20s); });
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        // The whole answer, then the close (no further request is taken).
+        std::string response = clients[i].read_all(10s);
+        EXPECT_NE(response.find("slept 400"), std::string::npos) << "client " << i << ": " << response;
+        EXPECT_TRUE(clients[i].peer_closed(1s)) << "client " << i;
+    }
+    auto code = stopped.get();
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << host.log();
+}
+
+TEST(EventModel, DatagramsAreAnsweredByThePool) {
+    TempDir dir;
+    HostProcess host(dir, host_section() + "[[server]]\nname = \"ev\"\nlisten = \"udp://127.0.0.1:0\"\n"
+                                           "plugin = \"" + kProbe + "\"\nconcurrency = \"event\"\nthreads = 2\n");
+    Socket s = datagram_client(host.url("ev"), dir.path());
+    for (int i = 0; i < 20; ++i) {
+        const std::string msg = "d" + std::to_string(i);
+        EXPECT_EQ(datagram_roundtrip(s, msg), msg);
+    }
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, AnIdleKeepAliveConnectionCostsUnder20KiB) {
+    constexpr int kConnections = 2000;
+    ASSERT_GE(raise_open_files(2 * kConnections + 200), static_cast<rlim_t>(kConnections + 200))
+        << "needs more descriptors than `ulimit -n` allows";
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 2\n  [server.options]\n  keepalive_timeout = 120\n"));
+    const auto port = host.port("ev");
+    auto open_idle = [port](std::vector<Socket>& into, int n) {
+        for (int i = 0; i < n; ++i) {
+            Socket s = connect_tcp(port);
+            s.send_all(get("/x"));
+            if (s.read_until("hello /x").find("hello /x") == std::string::npos) return false;
+            into.push_back(std::move(s));
+        }
+        return true;
+    };
+    // Warm up (threads, heap arenas, the first buffers), then measure.
+    std::vector<Socket> warm, idle;
+    ASSERT_TRUE(open_idle(warm, 100));
+    std::this_thread::sleep_for(100ms);
+    const long before = rss_kib(host.pid());
+    ASSERT_TRUE(open_idle(idle, kConnections));
+    std::this_thread::sleep_for(100ms);
+    const long after = rss_kib(host.pid());
+    const double per_connection = static_cast<double>(after - before) * 1024.0 / kConnections;
+    std::cout << "[ measure  ] idle connection RSS: " << per_connection << " bytes each (" << before
+              << " KiB -> " << after << " KiB for " << kConnections << ")\n";
+    RecordProperty("idle_connection_rss_bytes", static_cast<int>(per_connection));
+    EXPECT_LT(per_connection, 20 * 1024.0);
+    // They are all still alive: the last one is served again.
+    idle.back().send_all(get("/still", true));
+    EXPECT_NE(idle.back().read_all(5s).find("hello /still"), std::string::npos);
+    EXPECT_GE(count_open_fds(host.pid()), kConnections);
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+}  // namespace
+}  // namespace sockhost::testing
