@@ -53,23 +53,22 @@ void ByteStream::send_file(int in_fd, off_t offset, std::size_t count) {
 // Timeouts use SO_RCVTIMEO/SO_SNDTIMEO: a blocking call returns EAGAIN when
 // the wait runs out, which costs no extra poll() per read.
 
-SocketStream::SocketStream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(0) {
-    set_timeout(timeout);
-}
+SocketStream::SocketStream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
 
 SocketStream::~SocketStream() = default;
 
-void SocketStream::set_timeout(std::chrono::milliseconds timeout) {
-    if (timeout == timeout_) return;
-    timeout_ = timeout;
+void SocketStream::set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+
+void SocketStream::apply_timeout(int option, std::chrono::milliseconds& applied) {
+    if (applied == timeout_) return;
     timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    tv.tv_sec = static_cast<time_t>(timeout_.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout_.count() % 1000) * 1000);
+    if (::setsockopt(fd_, SOL_SOCKET, option, &tv, sizeof tv) == 0) applied = timeout_;
 }
 
 std::size_t SocketStream::read_some(char* buffer, std::size_t size) {
+    apply_timeout(SO_RCVTIMEO, rcv_applied_);
     for (;;) {
         ssize_t n = ::recv(fd_, buffer, size, 0);
         if (n >= 0) return static_cast<std::size_t>(n);
@@ -80,6 +79,7 @@ std::size_t SocketStream::read_some(char* buffer, std::size_t size) {
 }
 
 void SocketStream::write_all(std::string_view data) {
+    apply_timeout(SO_SNDTIMEO, snd_applied_);
     while (!data.empty()) {
         ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
@@ -88,7 +88,18 @@ void SocketStream::write_all(std::string_view data) {
     }
 }
 
+void SocketStream::write_more(std::string_view data) {
+    apply_timeout(SO_SNDTIMEO, snd_applied_);
+    while (!data.empty()) {
+        ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_MORE);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("send");
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
 void SocketStream::write_all(std::string_view first, std::string_view second) {
+    apply_timeout(SO_SNDTIMEO, snd_applied_);
     while (!first.empty()) {
         iovec iov[2] = {{const_cast<char*>(first.data()), first.size()},
                         {const_cast<char*>(second.data()), second.size()}};
@@ -110,6 +121,7 @@ void SocketStream::write_all(std::string_view first, std::string_view second) {
 }
 
 void SocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
+    apply_timeout(SO_SNDTIMEO, snd_applied_);
     while (count > 0) {
         ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
         if (n < 0 && errno == EINTR) continue;
@@ -282,7 +294,13 @@ void Writer::release() {
 }
 
 void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
-    flush();
+    if (!buf_.empty()) {
+        // The buffered head goes out corked: it and the file's first bytes
+        // share a segment.
+        std::string pending;
+        pending.swap(buf_);
+        stream_.write_more(pending);
+    }
     written_ += count;
     stream_.send_file(in_fd, offset, count);
 }

@@ -39,6 +39,20 @@ private:
     std::filesystem::path path_;
 };
 
+/// Sets an environment variable for the hosts started in its lifetime;
+/// restores the old value after.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value);
+    ~ScopedEnv();
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    std::string name_;
+    std::optional<std::string> old_;
+};
+
 /// "[host]\nplugins_dir = \"<build>/plugins\"\nlog_level = \"info\"\n"
 std::string host_section(std::string_view log_level = "info",
                          std::string_view plugins_dir = {});

@@ -371,7 +371,11 @@ struct BaseHTTPRequestHandler::State {
     }
 };
 
-BaseHTTPRequestHandler::BaseHTTPRequestHandler() : server_version("sockhost/0.1") {}
+BaseHTTPRequestHandler::BaseHTTPRequestHandler() : server_version("sockhost/0.1") {
+    // Responses are written whole (head + body, or head then sendfile), so
+    // Nagle only adds a delayed-ACK stall (~40 ms) to small keep-alive replies.
+    disable_nagle_algorithm = true;
+}
 BaseHTTPRequestHandler::~BaseHTTPRequestHandler() { delete state_; }
 
 void BaseHTTPRequestHandler::setup() {

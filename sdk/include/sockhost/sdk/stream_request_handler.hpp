@@ -37,6 +37,10 @@ public:
     virtual std::chrono::milliseconds timeout() const { return std::chrono::milliseconds{0}; }
     /// The socket, or -1 when there is none (test kit).
     virtual int fd() const { return -1; }
+    /// Writes everything, telling the transport more follows at once (a
+    /// response head before its sendfile body: MSG_MORE on sockets), so both
+    /// leave in as few segments as possible. (Added in ABI 1.1.)
+    virtual void write_more(std::string_view data) { write_all(data); }
 };
 
 /// A ByteStream over a connected socket the caller keeps owning.
@@ -52,10 +56,17 @@ public:
     void set_timeout(std::chrono::milliseconds timeout) override;
     std::chrono::milliseconds timeout() const override { return timeout_; }
     int fd() const override { return fd_; }
+    void write_more(std::string_view data) override;
 
 private:
+    /// Applies timeout_ to SO_RCVTIMEO or SO_SNDTIMEO when that one differs:
+    /// set_timeout() only records the value, so alternating idle, head and
+    /// send timeouts costs no setsockopt() unless that direction is used.
+    void apply_timeout(int option, std::chrono::milliseconds& applied);
     int fd_;
     std::chrono::milliseconds timeout_;
+    std::chrono::milliseconds rcv_applied_{-1};
+    std::chrono::milliseconds snd_applied_{-1};
 };
 
 /// rfile: a buffered reader (Python's BufferedReader subset).
