@@ -29,7 +29,9 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results.md}
-SERVERS=${SERVERS:-"sockhost sockhost-forking python nginx lighttpd"}
+SERVERS=${SERVERS:-"sockhost-event sockhost sockhost-forking python nginx lighttpd"}
+WORKERS=${WORKERS:-1}          # sockhost-event's [host] workers = nginx's worker_processes
+PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column the ratios are computed from
 SIZES=(1k 64k 1m)
 MODES=(keepalive close)
 
@@ -163,12 +165,14 @@ wait_ready() {   # wait_ready PID PORT: until GET /1k.bin answers 200 (15 s at m
 # start_SERVER PORT LOG: starts it in the foreground of a new session (setsid, so
 # its whole process group can be stopped), sets CUR_PID.
 start_sockhost_model() {
-    local model=$1 port=$2 logf=$3
+    local model=$1 port=$2 logf=$3 workers_line=""
     local conf="$TMP/sockhost-$model.toml"
+    [ "$model" = event ] && workers_line="workers     = $WORKERS"
     cat >"$conf" <<EOF
 [host]
 plugins_dir = "$ROOT/$BUILD_DIR/plugins"
 log_level   = "warning"   # no access log, like nginx's access_log off
+$workers_line
 
 [[server]]
 name        = "bench"
@@ -183,6 +187,7 @@ EOF
 }
 start_sockhost() { start_sockhost_model threading "$@"; }
 start_sockhost-forking() { start_sockhost_model forking "$@"; }
+start_sockhost-event() { start_sockhost_model event "$@"; }
 
 start_python() {
     local port=$1 logf=$2
@@ -198,7 +203,7 @@ start_nginx() {
     [ "$(id -u)" -eq 0 ] && user_line="user root;"
     cat >"$d/nginx.conf" <<EOF
 $user_line
-worker_processes 1;
+worker_processes $WORKERS;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
@@ -239,7 +244,7 @@ EOF
 
 available() {
     case $1 in
-        sockhost|sockhost-forking) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
+        sockhost|sockhost-forking|sockhost-event) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
         python) [ -n "$PYTHON" ] ;;
         nginx) command -v nginx >/dev/null ;;
         lighttpd) command -v lighttpd >/dev/null ;;
@@ -321,18 +326,18 @@ has() { local s; for s in "${RAN[@]}"; do [ "$s" = "$1" ] && return 0; done; ret
 table() {
     local s size mode k line
     local cols=()
-    for s in sockhost sockhost-forking python nginx lighttpd; do has "$s" && cols+=("$s"); done
+    for s in sockhost-event sockhost sockhost-forking python nginx lighttpd; do has "$s" && cols+=("$s"); done
     line="| file | mode |"
     for s in "${cols[@]}"; do line+=" $s req/s | $s p99 ms |"; done
-    has sockhost && has python && line+=" sockhost / python |"
-    has sockhost && has nginx && line+=" sockhost / nginx |"
-    has sockhost && has lighttpd && line+=" sockhost / lighttpd |"
+    has "$PRIMARY" && has python && line+=" $PRIMARY / python |"
+    has "$PRIMARY" && has nginx && line+=" $PRIMARY / nginx |"
+    has "$PRIMARY" && has lighttpd && line+=" $PRIMARY / lighttpd |"
     echo "$line"
     line="|---|---|"
     for s in "${cols[@]}"; do line+="---:|---:|"; done
-    has sockhost && has python && line+="---:|"
-    has sockhost && has nginx && line+="---:|"
-    has sockhost && has lighttpd && line+="---:|"
+    has "$PRIMARY" && has python && line+="---:|"
+    has "$PRIMARY" && has nginx && line+="---:|"
+    has "$PRIMARY" && has lighttpd && line+="---:|"
     echo "$line"
     for size in "${SIZES[@]}"; do
         for mode in "${MODES[@]}"; do
@@ -341,9 +346,9 @@ table() {
                 k="$s|$size|$mode"
                 line+=" $(cell_rps "$k") | $(cell_p99 "$k") |"
             done
-            has sockhost && has python && line+=" $(ratio "sockhost|$size|$mode" "python|$size|$mode") |"
-            has sockhost && has nginx && line+=" $(ratio "sockhost|$size|$mode" "nginx|$size|$mode") |"
-            has sockhost && has lighttpd && line+=" $(ratio "sockhost|$size|$mode" "lighttpd|$size|$mode") |"
+            has "$PRIMARY" && has python && line+=" $(ratio "$PRIMARY|$size|$mode" "python|$size|$mode") |"
+            has "$PRIMARY" && has nginx && line+=" $(ratio "$PRIMARY|$size|$mode" "nginx|$size|$mode") |"
+            has "$PRIMARY" && has lighttpd && line+=" $(ratio "$PRIMARY|$size|$mode" "lighttpd|$size|$mode") |"
             echo "$line"
         done
     done
