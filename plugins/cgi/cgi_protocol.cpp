@@ -2,21 +2,17 @@
 // Pure CGI/1.1 logic of the cgi plugin: see cgi_protocol.hpp.
 #include "cgi_protocol.hpp"
 
+#include <sockhost/sdk/http/ascii.hpp>
+
 #include <cerrno>
 
 namespace sockhost::plugins::cgi {
 
 namespace {
 
-char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
+using sdk::http::ascii_lower;
+using sdk::http::ascii_upper;
+using sdk::http::iequals;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 

@@ -2,6 +2,8 @@
 // Pure decision logic of http_static: see static_files.hpp.
 #include "static_files.hpp"
 
+#include <sockhost/sdk/http/ascii.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,20 +30,9 @@ int hex_value(char c) {
     return -1;
 }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = ascii_lower(c);
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
+using sdk::http::ascii_lower;
+using sdk::http::iequals;
+std::string lower(std::string_view s) { return sdk::http::ascii_lowered(s); }
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "sockhost/sdk/errors.hpp"
+#include "sockhost/sdk/http/ascii.hpp"
 #include "sockhost/sdk/http/request_parser.hpp"
 
 namespace sockhost::sdk::http {
@@ -133,14 +134,7 @@ const Status* find_status(int code) {
     return nullptr;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
+constexpr char lower(char c) { return ascii_lower(c); }
 
 bool contains_token(std::string_view list, std::string_view token) {
     while (!list.empty()) {

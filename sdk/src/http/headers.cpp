@@ -2,21 +2,10 @@
 // Headers: the request's header fields (http.client.HTTPMessage's lookups).
 // Kept apart from the handler so the parser's fuzz target links without it.
 #include "sockhost/sdk/http/base_http_request_handler.hpp"
+#include "sockhost/sdk/http/ascii.hpp"
 
 namespace sockhost::sdk::http {
 
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-}  // namespace
 
 void Headers::add(std::string name, std::string value) {
     fields_.emplace_back(std::move(name), std::move(value));

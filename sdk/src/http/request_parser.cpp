@@ -11,6 +11,7 @@
 //  - a few hundred lines of plain code keep the SDK's compile time and public
 //    headers free of Beast (TOOLCHAIN.md 7: 175k preprocessed lines per TU)
 //    and are small enough to fuzz to saturation.
+#include "sockhost/sdk/http/ascii.hpp"
 #include "sockhost/sdk/http/request_parser.hpp"
 
 #include <algorithm>
@@ -34,14 +35,7 @@ int hex_value(char c) {
     return -1;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
+constexpr char lower(char c) { return ascii_lower(c); }
 
 std::string_view trim_ows(std::string_view s) {
     while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
