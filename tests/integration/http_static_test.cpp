@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/host_process.hpp"
+#include "support/http_client.hpp"
 
 namespace sockhost::testing {
 namespace {
@@ -18,71 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kSecret = "TOPSECRET-beside-the-docroot";
-
-struct Response {
-    int status = 0;
-    std::map<std::string, std::string> headers;   // names lower-cased
-    std::string body;
-    std::string header(const std::string& name) const {
-        auto it = headers.find(name);
-        return it == headers.end() ? std::string{} : it->second;
-    }
-};
-
-/// A client connection that reads responses one at a time (bounded waits).
-class Client {
-public:
-    explicit Client(std::uint16_t port) : socket_(connect_tcp(port)) {}
-
-    void send(std::string_view data) { socket_.send_all(data); }
-
-    /// The next response; status 0 when the connection closed or timed out
-    /// first. `head`: the response to a HEAD (no body whatever the length).
-    Response next(bool head = false) {
-        Response r;
-        std::size_t end;
-        while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
-            std::string more = socket_.read_some(10s);
-            if (more.empty()) return r;
-            buf_ += more;
-        }
-        std::string head_text = buf_.substr(0, end);
-        buf_.erase(0, end + 4);
-        std::size_t line_end = head_text.find("\r\n");
-        r.status = std::stoi(head_text.substr(9, 3));
-        while (line_end != std::string::npos) {
-            std::size_t start = line_end + 2;
-            line_end = head_text.find("\r\n", start);
-            std::string line = head_text.substr(start, line_end == std::string::npos ? std::string::npos
-                                                                                     : line_end - start);
-            std::size_t colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            std::string name = line.substr(0, colon);
-            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            std::size_t v = line.find_first_not_of(' ', colon + 1);
-            r.headers[name] = v == std::string::npos ? "" : line.substr(v);
-        }
-        std::size_t length = 0;
-        if (!head && r.status != 304 && r.headers.count("content-length"))
-            length = std::stoul(r.headers["content-length"]);
-        while (buf_.size() < length) {
-            std::string more = socket_.read_some(10s);
-            if (more.empty()) break;
-            buf_ += more;
-        }
-        r.body = buf_.substr(0, length);
-        buf_.erase(0, std::min(length, buf_.size()));
-        return r;
-    }
-
-    /// Everything until the peer closes (for the raw traversal checks).
-    std::string rest() { return buf_ + socket_.read_all(10s); }
-    bool peer_closed() { return buf_.empty() && socket_.peer_closed(5s); }
-
-private:
-    Socket socket_;
-    std::string buf_;
-};
 
 std::string get_request(std::string_view target, std::string_view extra = {}, bool close = false) {
     return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" + std::string(extra) +
