@@ -210,8 +210,6 @@ public:
         std::vector<std::unique_ptr<Connection>> closed;
         std::unique_lock lock(mutex_);
         closing_ = true;
-        // Datagrams not started would answer through the closed socket.
-        std::erase_if(queue_, [](const Job& j) { return j.connection == nullptr; });
         for (auto it = conns_.begin(); it != conns_.end();) {
             Connection& c = *it->second;
             if (c.state == State::lingering) {

@@ -241,6 +241,13 @@ void BaseServer::close_socket() { socket_.reset(); }
 
 std::size_t BaseServer::server_close(Clock::time_point deadline) {
     stopping_.store(true);
+    if (transport() == sdk::Transport::datagram) {
+        // Handlers answer through the server socket: close it only once
+        // they are done (or given up at the deadline).
+        std::size_t still = model_->server_close(*this, deadline);
+        close_socket();
+        return still;
+    }
     // Close the socket first: new clients are refused at once while the
     // in-flight requests finish.
     close_socket();

@@ -412,7 +412,8 @@ TEST(ConfigParser, ReportsUnknownConcurrency) {
 }
 
 TEST(ConfigParser, ParsesTheEventModelWithItsDefaults) {
-    const auto& s = parse(server_with({"concurrency = \"event\""})).servers[0];
+    auto config = parse(server_with({"concurrency = \"event\""}));
+    const auto& s = config.servers[0];
     EXPECT_EQ(s.concurrency, Concurrency::event);
     EXPECT_EQ(s.threads, 0);   // one per core, decided by the model
     EXPECT_EQ(s.max_queued, 1024);
@@ -420,8 +421,8 @@ TEST(ConfigParser, ParsesTheEventModelWithItsDefaults) {
 }
 
 TEST(ConfigParser, ReadsThreadsAndMaxQueuedInAnyOrder) {
-    const auto& s =
-        parse(server_with({"max_queued = 7", "threads = 3", "concurrency = \"event\""})).servers[0];
+    auto config = parse(server_with({"max_queued = 7", "threads = 3", "concurrency = \"event\""}));
+    const auto& s = config.servers[0];
     EXPECT_EQ(s.threads, 3);
     EXPECT_EQ(s.max_queued, 7);
 }
