@@ -299,7 +299,8 @@ void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
         // share a segment.
         std::string pending;
         pending.swap(buf_);
-        stream_.write_more(pending);
+        if (auto* socket = dynamic_cast<SocketStream*>(&stream_)) socket->write_more(pending);
+        else stream_.write_all(pending);
     }
     written_ += count;
     stream_.send_file(in_fd, offset, count);

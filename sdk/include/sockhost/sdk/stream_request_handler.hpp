@@ -37,10 +37,6 @@ public:
     virtual std::chrono::milliseconds timeout() const { return std::chrono::milliseconds{0}; }
     /// The socket, or -1 when there is none (test kit).
     virtual int fd() const { return -1; }
-    /// Writes everything, telling the transport more follows at once (a
-    /// response head before its sendfile body: MSG_MORE on sockets), so both
-    /// leave in as few segments as possible. (Added in ABI 1.1.)
-    virtual void write_more(std::string_view data) { write_all(data); }
 };
 
 /// A ByteStream over a connected socket the caller keeps owning.
@@ -56,7 +52,10 @@ public:
     void set_timeout(std::chrono::milliseconds timeout) override;
     std::chrono::milliseconds timeout() const override { return timeout_; }
     int fd() const override { return fd_; }
-    void write_more(std::string_view data) override;
+    /// Writes everything with MSG_MORE: more follows at once (a response head
+    /// before its sendfile body), so both leave in as few segments as
+    /// possible. Not virtual: ByteStream's vtable stays as in ABI 1.0.
+    void write_more(std::string_view data);
 
 private:
     /// Applies timeout_ to SO_RCVTIMEO or SO_SNDTIMEO when that one differs:
