@@ -29,11 +29,12 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results.md}
-SERVERS=${SERVERS:-"sockhost-event sockhost sockhost-forking python nginx lighttpd"}
+SERVERS=${SERVERS:-"sockhost-event sockhost sockhost-forking python nginx nginx-log lighttpd"}
 WORKERS=${WORKERS:-1}          # sockhost-event's [host] workers = nginx's worker_processes
 PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column the ratios are computed from
 SIZES=(1k 64k 1m)
-MODES=(keepalive close)
+# A mode is keepalive or close, optionally with "-N": N connections instead of $CONNS.
+read -r -a MODES <<<"${MODES:-keepalive close keepalive-512 close-512}"
 
 case "$DURATION" in ''|*[!0-9]*) echo "run.sh: DURATION must be whole seconds" >&2; exit 2 ;; esac
 
@@ -196,8 +197,12 @@ start_python() {
     CUR_PID=$!
 }
 
+start_nginx-log() { NGINX_ACCESS_LOG=on start_nginx "$@"; }
+
 start_nginx() {
-    local port=$1 logf=$2 d="$TMP/nginx"
+    local port=$1 logf=$2 d="$TMP/nginx${NGINX_ACCESS_LOG:+-log}"
+    local access="access_log off;"
+    [ -n "${NGINX_ACCESS_LOG:-}" ] && access="access_log $d/access.log;"
     mkdir -p "$d"
     local user_line=""
     [ "$(id -u)" -eq 0 ] && user_line="user root;"
@@ -208,7 +213,7 @@ pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    $access
     sendfile on;
     tcp_nopush on;
     default_type application/octet-stream;
@@ -246,7 +251,7 @@ available() {
     case $1 in
         sockhost|sockhost-forking|sockhost-event) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
         python) [ -n "$PYTHON" ] ;;
-        nginx) command -v nginx >/dev/null ;;
+        nginx|nginx-log) command -v nginx >/dev/null ;;
         lighttpd) command -v lighttpd >/dev/null ;;
         *) return 1 ;;
     esac
@@ -282,12 +287,13 @@ run_server() {
         curl -s -o /dev/null "http://127.0.0.1:$port/$size.bin"   # warm the page cache
         for mode in $(modes_for "$name"); do
             out="$TMP/wrk-$name-$size-$mode.txt"
-            local hdr=()
-            [ "$mode" = close ] && hdr=(-H 'Connection: close')
+            local hdr=() conns=$CONNS base=$mode
+            case $mode in *-[0-9]*) conns=${mode##*-}; base=${mode%-*} ;; esac
+            [ "$base" = close ] && hdr=(-H 'Connection: close')
             if ! kill -0 "$CUR_PID" 2>/dev/null; then
                 log "$name: server died"; break 2
             fi
-            timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
+            timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
                 "${hdr[@]}" "http://127.0.0.1:$port/$size.bin" >"$out" 2>&1
             RSS[$name|$size|$mode]=$(tree_rss_kib "$CUR_PID")
             parsed=$(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
@@ -326,7 +332,7 @@ has() { local s; for s in "${RAN[@]}"; do [ "$s" = "$1" ] && return 0; done; ret
 table() {
     local s size mode k line
     local cols=()
-    for s in sockhost-event sockhost sockhost-forking python nginx lighttpd; do has "$s" && cols+=("$s"); done
+    for s in sockhost-event sockhost sockhost-forking python nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
     line="| file | mode |"
     for s in "${cols[@]}"; do line+=" $s req/s | $s p99 ms |"; done
     has "$PRIMARY" && has python && line+=" $PRIMARY / python |"

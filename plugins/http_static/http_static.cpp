@@ -31,6 +31,12 @@ Config Config::from_options(const sdk::Options& options) {
     if (::stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
         throw sdk::OptionError("directory", "'" + dir + "' is not a directory");
     c.directory = real;
+    int root = ::open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root >= 0)
+        c.root_fd = std::shared_ptr<const int>(new int(root), [](const int* fd) {
+            ::close(*fd);
+            delete fd;
+        });
 
     c.index = options.get_string_list("index", c.index);
     for (const std::string& name : c.index) {
@@ -119,13 +125,48 @@ int open_no_symlinks(const fs::path& canonical) {
 
 }  // namespace
 
-int OpenFile::open(const fs::path& path, const fs::path* canonical_root) {
+namespace {
+/// openat2(root_fd, path relative to root, RESOLVE_BENEATH): the fd, or -1
+/// with errno (ENOSYS/EPERM: no openat2 here).
+int open_beneath(int root_fd, const fs::path& root, const fs::path& path) {
+    static std::atomic<bool> works{true};
+    if (!works.load(std::memory_order_relaxed)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    const std::string& full = path.native();
+    const std::string& base = root.native();
+    std::string rel = full.size() > base.size() ? full.substr(base.size()) : std::string();
+    std::size_t skip = rel.find_first_not_of('/');
+    rel = skip == std::string::npos ? "." : rel.substr(skip);
+    struct open_how how {};
+    how.flags = static_cast<std::uint64_t>(kOpenFlags);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    int fd;
+    do {
+        fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+    } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) works.store(false, std::memory_order_relaxed);
+    return fd;
+}
+}  // namespace
+
+int OpenFile::open(const fs::path& path, const fs::path* canonical_root, int root_fd) {
     if (fd_ >= 0) {
         ::close(fd_);
         fd_ = -1;
     }
-    int fd;
-    if (canonical_root != nullptr) {
+    int fd = -1;
+    // Paths built by the handler always start with the root; anything else
+    // takes the slow path.
+    if (canonical_root != nullptr && root_fd >= 0 &&
+        path.native().compare(0, canonical_root->native().size(), canonical_root->native()) == 0) {
+        fd = open_beneath(root_fd, *canonical_root, path);
+        if (fd < 0 && errno != EXDEV && errno != ENOSYS && errno != EPERM) return errno;
+    }
+    if (fd >= 0) {
+        // Found beneath the root in one syscall.
+    } else if (canonical_root != nullptr) {
         fs::path real;
         if (int err = resolve_within(*canonical_root, path, real); err != 0) return err;
         fd = open_no_symlinks(real);
@@ -165,7 +206,8 @@ void SimpleHTTPRequestHandler::serve(bool head_only) {
 }
 
 int SimpleHTTPRequestHandler::open_path(const fs::path& p, OpenFile& file) const {
-    return file.open(p, config_->follow_symlinks ? nullptr : &config_->directory);
+    return file.open(p, config_->follow_symlinks ? nullptr : &config_->directory,
+                     config_->root_fd ? *config_->root_fd : -1);
 }
 
 void SimpleHTTPRequestHandler::send_errno(int err) {

@@ -62,6 +62,9 @@ struct Config {
     bool show_dotfiles = false;
     bool etag = true;
     std::optional<std::string> cache_control;
+    /// The root opened O_PATH once, for openat2(RESOLVE_BENEATH) lookups;
+    /// shared by every copy of this Config, closed with the last.
+    std::shared_ptr<const int> root_fd;
 
     /// Reads and checks the keys above (not unknown keys: see
     /// validate_options). Throws sdk::OptionError naming the key.
@@ -102,7 +105,13 @@ public:
     /// (openat2 RESOLVE_NO_SYMLINKS, else O_NOFOLLOW), so a symlink swapped
     /// in after the check is refused too. Returns 0 or an errno (EXDEV when
     /// the path leaves the root).
-    int open(const std::filesystem::path& path, const std::filesystem::path* canonical_root);
+    /// Fast path: with `root_fd` (the root opened O_PATH), one
+    /// openat2(root_fd, relative, RESOLVE_BENEATH) does the containment
+    /// check in the kernel; only when it answers EXDEV (an escape, or an
+    /// absolute symlink that may still land inside) or is unavailable does
+    /// the realpath check above decide.
+    int open(const std::filesystem::path& path, const std::filesystem::path* canonical_root,
+             int root_fd = -1);
 
 private:
     int fd_ = -1;

@@ -80,7 +80,7 @@ TEST_P(Workers, EveryWorkerServesAndTheSupervisorServesNothing) {
     EXPECT_FALSE(std::filesystem::exists(dir / "w.sock"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Workers, ::testing::Values("sync", "threading", "forking"));
+INSTANTIATE_TEST_SUITE_P(Models, Workers, ::testing::Values("sync", "threading", "forking", "event"));
 
 TEST(WorkersSupervisor, AKilledWorkerIsLoggedAndReplaced) {
     TempDir dir;
