@@ -29,9 +29,12 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results.md}
-SERVERS=${SERVERS:-"sockhost-event sockhost sockhost-forking python nginx nginx-log lighttpd"}
+SERVERS=${SERVERS:-"sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"}
 WORKERS=${WORKERS:-1}          # sockhost-event's [host] workers = nginx's worker_processes
-PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column the ratios are computed from
+PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column compared with nginx and lighttpd
+# Ratio columns "A/B": the event model against the bars, each Python-model
+# counterpart against its Python peer.
+RATIOS=${RATIOS:-"$PRIMARY:nginx $PRIMARY:lighttpd $PRIMARY:python sockhost:python sockhost-forking:python-forking"}
 SIZES=(1k 64k 1m)
 # A mode is keepalive or close, optionally with "-N": N connections instead of $CONNS.
 read -r -a MODES <<<"${MODES:-keepalive close keepalive-512 close-512}"
@@ -197,6 +200,19 @@ start_python() {
     CUR_PID=$!
 }
 
+start_python-forking() {
+    local port=$1 logf=$2
+    # socketserver.ForkingMixIn + http.server.SimpleHTTPRequestHandler: Python's forking peer.
+    setsid "$PYTHON" -c '
+import functools, http.server, socketserver, sys
+class Server(socketserver.ForkingMixIn, http.server.HTTPServer):
+    pass
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
+Server(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+' "$port" "$DOCROOT" >"$logf" 2>&1 &
+    CUR_PID=$!
+}
+
 start_nginx-log() { NGINX_ACCESS_LOG=on start_nginx "$@"; }
 
 start_nginx() {
@@ -250,7 +266,7 @@ EOF
 available() {
     case $1 in
         sockhost|sockhost-forking|sockhost-event) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
-        python) [ -n "$PYTHON" ] ;;
+        python|python-forking) [ -n "$PYTHON" ] ;;
         nginx|nginx-log) command -v nginx >/dev/null ;;
         lighttpd) command -v lighttpd >/dev/null ;;
         *) return 1 ;;
@@ -259,7 +275,7 @@ available() {
 
 modes_for() {   # forking: a fork per connection; keep-alive with 64 connections
     case $1 in  # would exceed max_children (40) and stall, so close mode only
-        sockhost-forking) echo close ;;
+        sockhost-forking|python-forking) echo close ;;
         *) echo "${MODES[@]}" ;;
     esac
 }
@@ -332,18 +348,15 @@ has() { local s; for s in "${RAN[@]}"; do [ "$s" = "$1" ] && return 0; done; ret
 table() {
     local s size mode k line
     local cols=()
-    for s in sockhost-event sockhost sockhost-forking python nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
+    for s in sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
     line="| file | mode |"
     for s in "${cols[@]}"; do line+=" $s req/s | $s p99 ms |"; done
-    has "$PRIMARY" && has python && line+=" $PRIMARY / python |"
-    has "$PRIMARY" && has nginx && line+=" $PRIMARY / nginx |"
-    has "$PRIMARY" && has lighttpd && line+=" $PRIMARY / lighttpd |"
+    local pair a b
+    for pair in $RATIOS; do a=${pair%%:*}; b=${pair##*:}; has "$a" && has "$b" && line+=" $a / $b |"; done
     echo "$line"
     line="|---|---|"
     for s in "${cols[@]}"; do line+="---:|---:|"; done
-    has "$PRIMARY" && has python && line+="---:|"
-    has "$PRIMARY" && has nginx && line+="---:|"
-    has "$PRIMARY" && has lighttpd && line+="---:|"
+    for pair in $RATIOS; do a=${pair%%:*}; b=${pair##*:}; has "$a" && has "$b" && line+="---:|"; done
     echo "$line"
     for size in "${SIZES[@]}"; do
         for mode in "${MODES[@]}"; do
@@ -352,9 +365,10 @@ table() {
                 k="$s|$size|$mode"
                 line+=" $(cell_rps "$k") | $(cell_p99 "$k") |"
             done
-            has "$PRIMARY" && has python && line+=" $(ratio "$PRIMARY|$size|$mode" "python|$size|$mode") |"
-            has "$PRIMARY" && has nginx && line+=" $(ratio "$PRIMARY|$size|$mode" "nginx|$size|$mode") |"
-            has "$PRIMARY" && has lighttpd && line+=" $(ratio "$PRIMARY|$size|$mode" "lighttpd|$size|$mode") |"
+            for pair in $RATIOS; do
+                a=${pair%%:*}; b=${pair##*:}
+                has "$a" && has "$b" && line+=" $(ratio "$a|$size|$mode" "$b|$size|$mode") |"
+            done
             echo "$line"
         done
     done
