@@ -437,9 +437,13 @@ main() {
             available "$s" 2>/dev/null || [ "$s" = wrk ] && echo "- $s: $(version_of "$s")"
         done
         echo "- load: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --latency\` per cell, client and servers on the same machine over loopback"
-        echo "- servers: sockhost http_static concurrency=threading (and forking, close mode only), log_level=warning;" \
-             "python3 -m http.server (ThreadingHTTPServer, HTTP/1.0: closes every connection);" \
-             "nginx worker_processes 1, sendfile on, access_log off; lighttpd defaults (single process)"
+        echo "- servers: sockhost http_static, log_level=warning (no access log): sockhost-event = concurrency \"event\"" \
+             "with [host] workers = $WORKERS (threads = cores), sockhost = threading, sockhost-forking = forking (close only);" \
+             "python = python3 -m http.server (ThreadingHTTPServer, HTTP/1.0: closes every connection);" \
+             "python-forking = socketserver.ForkingMixIn + SimpleHTTPRequestHandler (close only);" \
+             "nginx worker_processes $WORKERS, sendfile on, tcp_nopush on, access_log off (nginx-log: on);" \
+             "lighttpd defaults (single process)"
+        echo "- -N modes: N connections instead of $CONNS"
         echo "- close = every request sent with \`Connection: close\` (a new TCP connection per request)"
         echo "- (E:N) = wrk counted N socket errors (connect/read/write/timeout) + non-2xx answers; n/a = no request completed; — = not run"
         echo
