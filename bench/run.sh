@@ -281,7 +281,7 @@ modes_for() {   # forking: a fork per connection; keep-alive with 64 connections
 }
 
 # --------------------------------------------------------------- results ---
-declare -A RPS P99 ERRS RSS
+declare -A RPS P99 P50 ERRS RSS
 declare -a RAN=()
 
 run_server() {
@@ -313,10 +313,11 @@ run_server() {
                 "${hdr[@]}" "http://127.0.0.1:$port/$size.bin" >"$out" 2>&1
             RSS[$name|$size|$mode]=$(tree_rss_kib "$CUR_PID")
             parsed=$(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
-            read -r rps p99 reqs errs non2xx <<<"$parsed"
+            read -r rps p99 reqs errs non2xx p50 <<<"$parsed"
             [ "$reqs" -eq 0 ] && rps="-"
             RPS[$name|$size|$mode]=$rps
             P99[$name|$size|$mode]=$p99
+            P50[$name|$size|$mode]=$p50
             ERRS[$name|$size|$mode]=$((errs + non2xx))
             log "$name $size $mode: ${rps} req/s, p99 ${p99} ms, errors $((errs + non2xx)), rss $((RSS[$name|$size|$mode] / 1024)) MiB"
             sleep 1
@@ -335,7 +336,13 @@ cell_rps() {   # req/s, "n/a" when wrk got nothing, "(E:N)" when it counted erro
     [ "$e" -gt 0 ] && v="$v (E:$e)"
     echo "$v"
 }
-cell_p99() { local v=${P99[$1]-}; [ -z "$v" ] && { echo "—"; return; }; [ "$v" = "-" ] && v="n/a"; echo "$v"; }
+cell_p99() {   # "p50 / p99" in ms
+    local v=${P99[$1]-} m=${P50[$1]-}
+    [ -z "$v" ] && { echo "—"; return; }
+    [ "$v" = "-" ] && v="n/a"
+    [ -z "$m" ] || [ "$m" = "-" ] && m="n/a"
+    echo "$m / $v"
+}
 cell_rss() { local v=${RSS[$1]-}; [ -z "$v" ] && { echo "—"; return; }; awk -v k="$v" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() {      # ratio A B: RPS[A]/RPS[B] or n/a
     local a=${RPS[$1]-} b=${RPS[$2]-}
@@ -350,7 +357,7 @@ table() {
     local cols=()
     for s in sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
     line="| file | mode |"
-    for s in "${cols[@]}"; do line+=" $s req/s | $s p99 ms |"; done
+    for s in "${cols[@]}"; do line+=" $s req/s | $s p50 / p99 ms |"; done
     local pair a b
     for pair in $RATIOS; do a=${pair%%:*}; b=${pair##*:}; has "$a" && has "$b" && line+=" $a / $b |"; done
     echo "$line"
