@@ -25,6 +25,10 @@ using Clock = std::chrono::steady_clock;
 /// server().stopping() again.
 constexpr std::chrono::milliseconds kIdleSlice{250};
 
+/// Requests one connection may have served in a row on a pool thread
+/// (concurrency = "event") before it yields the thread to the others.
+constexpr int kRequestsPerTurn = 8;
+
 /// Request bodies the handler never read are drained up to this size before
 /// the next request; a larger one closes the connection instead.
 constexpr std::uint64_t kDrainLimit = 64 * 1024;
@@ -530,7 +534,20 @@ void BaseHTTPRequestHandler::handle_one_request() {
 
 Resume BaseHTTPRequestHandler::handle_ready() {
     State& st = *state_;
+    int served = 0;
     for (;;) {
+        // Fairness: after a few requests, give the thread back even if the
+        // next request is already in the socket. The host's level-triggered
+        // epoll re-arms at once, so the connection just queues behind the
+        // others instead of holding a pool thread while they wait.
+        if (served >= kRequestsPerTurn && rfile().buffered().empty()) {
+            try {
+                if (wfile().pending() > 0) wfile().flush();
+            } catch (const std::system_error&) {
+                return Resume::close;
+            }
+            return Resume::park;
+        }
         // Read what has arrived until a head is complete (or wrong); never wait.
         ParseResult r;
         for (;;) {
@@ -566,6 +583,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
         st.preparsed = r;
         handle_one_request();
         st.preparsed.reset();
+        ++served;
         if (close_connection || server().stopping() ||
             st.requests >= limits_.max_keepalive_requests)
             return Resume::close;
