@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "sockhost/sdk/errors.hpp"
@@ -144,71 +145,66 @@ void SocketStream::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 Reader::Reader(ByteStream& stream, std::size_t chunk) : stream_(stream), chunk_(chunk ? chunk : 1) {}
 Reader::~Reader() = default;
 
+char* Reader::reserve_chunk() {
+    if (pos_ == end_) {
+        pos_ = end_ = 0;
+    } else if (pos_ > 64 * 1024 && pos_ * 2 > end_) {
+        // Compact so a long-lived connection's buffer stays small.
+        std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+        end_ -= pos_;
+        pos_ = 0;
+    }
+    // Grows (zero-filling only the new bytes) when needed; never per read.
+    if (buf_.size() < end_ + chunk_) buf_.resize(end_ + chunk_);
+    return buf_.data() + end_;
+}
+
 std::size_t Reader::fill() {
     if (eof_) return 0;
-    // Compact before growing so a long-lived connection's buffer stays small.
-    if (pos_ > 0 && pos_ == buf_.size()) {
-        buf_.clear();
-        pos_ = 0;
-    } else if (pos_ > 64 * 1024 && pos_ * 2 > buf_.size()) {
-        buf_.erase(0, pos_);
-        pos_ = 0;
-    }
-    std::size_t old = buf_.size();
-    buf_.resize(old + chunk_);
-    std::size_t n = 0;
-    try {
-        n = stream_.read_some(buf_.data() + old, chunk_);
-    } catch (...) {
-        buf_.resize(old);
-        throw;
-    }
-    buf_.resize(old + n);
+    char* room = reserve_chunk();
+    std::size_t n = stream_.read_some(room, chunk_);
+    end_ += n;
     if (n == 0) eof_ = true;
     return n;
 }
 
 void Reader::consume(std::size_t n) {
-    pos_ += std::min(n, buf_.size() - pos_);
-    if (pos_ == buf_.size()) {
-        buf_.clear();
-        pos_ = 0;
-    }
+    pos_ += std::min(n, end_ - pos_);
+    if (pos_ == end_) pos_ = end_ = 0;
 }
 
 std::optional<std::size_t> Reader::fill_nowait() {
     if (eof_) return 0;
     const int fd = stream_.fd();
     if (fd < 0) return fill();   // no socket to ask: the test kit's streams never wait
-    if (pos_ > 0 && pos_ == buf_.size()) {
-        buf_.clear();
-        pos_ = 0;
-    }
-    std::size_t old = buf_.size();
-    buf_.resize(old + chunk_);
+    char* room = reserve_chunk();
     for (;;) {
-        ssize_t n = ::recv(fd, buf_.data() + old, chunk_, MSG_DONTWAIT);
+        ssize_t n = ::recv(fd, room, chunk_, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int e = errno;
-            buf_.resize(old);
             if (e == EAGAIN || e == EWOULDBLOCK) return std::nullopt;
             if (e == ECONNRESET) n = 0;   // the peer is gone: end of stream, as read_some
             else throw std::system_error(e, std::generic_category(), "recv");
         }
-        buf_.resize(old + static_cast<std::size_t>(n));
+        end_ += static_cast<std::size_t>(n);
         if (n == 0) eof_ = true;
         return static_cast<std::size_t>(n);
     }
 }
 
 void Reader::release() {
-    if (pos_ > 0) {
-        buf_.erase(0, pos_);
-        pos_ = 0;
+    if (pos_ == end_) {
+        std::string().swap(buf_);
+        pos_ = end_ = 0;
+        return;
     }
-    if (buf_.empty()) std::string().swap(buf_);
-    else buf_.shrink_to_fit();
+    // Keep only the unread bytes, at the front, in a right-sized buffer.
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+    buf_.resize(end_);
+    buf_.shrink_to_fit();
 }
 
 std::string Reader::read(std::size_t n) {

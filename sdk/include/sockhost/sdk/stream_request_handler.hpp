@@ -87,13 +87,13 @@ public:
     std::string readline(std::size_t limit = static_cast<std::size_t>(-1));
 
     /// Zero-copy access for parsers: the bytes buffered but not consumed.
-    std::string_view buffered() const { return std::string_view(buf_).substr(pos_); }
+    std::string_view buffered() const { return std::string_view(buf_.data() + pos_, end_ - pos_); }
     /// Reads more from the stream into the buffer; returns the bytes added (0 = EOF).
     std::size_t fill();
     /// Drops n buffered bytes (n <= buffered().size()).
     void consume(std::size_t n);
     /// True once the stream reported end of stream and the buffer is empty.
-    bool at_eof() const { return eof_ && pos_ == buf_.size(); }
+    bool at_eof() const { return eof_ && pos_ == end_; }
     ByteStream& stream() { return stream_; }
 
     /// Like fill(), but never waits: reads what the socket already holds.
@@ -108,8 +108,11 @@ public:
 private:
     ByteStream& stream_;
     std::size_t chunk_;
-    std::string buf_;
-    std::size_t pos_ = 0;
+    /// Room for chunk_ more bytes at end_ (compacting or growing).
+    char* reserve_chunk();
+    std::string buf_;          // storage; its size only grows, so no byte is zeroed per read
+    std::size_t pos_ = 0;      // buffered data is [pos_, end_)
+    std::size_t end_ = 0;
     bool eof_ = false;
 };
 
