@@ -31,37 +31,10 @@ TOP=${TOP:-15}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/callgrind_results.md}
 
-log() { printf '[callgrind %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_TAG=callgrind
+STOP_WAIT_TENTHS=600   # callgrind writes its output at exit
+source "$BENCH/lib/common.sh"
 
-TMP=""
-declare -a STARTED_PGIDS=()
-stop_group() {   # TERM, wait up to 60 s (callgrind writes its output at exit), KILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM -- "-$pid" 2>/dev/null
-    for ((i = 0; i < 600; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${STARTED_PGIDS[@]}"; do stop_group "$pid"; done
-    [ -n "$TMP" ] && [ -d "$TMP" ] && rm -rf -- "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-
-build() {
-    if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$ROOT/$BUILD_DIR/sockhost" ]; then log "reusing $BUILD_DIR (SKIP_BUILD=1)"; return; fi
-    log "building Release into $BUILD_DIR (scripts/setup.sh)"
-    (cd "$ROOT" && timeout 2400 bash scripts/setup.sh "$BUILD_DIR" -DSOCKHOST_BUILD_TESTS=OFF) >"$TMP/build.log" 2>&1 \
-        || { tail -n 30 "$TMP/build.log" >&2; die "build failed"; }
-}
 
 write_client() {   # one connection, COUNT sequential keep-alive GETs, each answer read in full
     cat >"$TMP/client.py" <<'PY'
@@ -93,7 +66,6 @@ print(f"ok {count}")
 PY
 }
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 one_run() {   # one_run MODEL COUNT OUT: sockhost under callgrind, COUNT GETs; writes OUT
     local model=$1 count=$2 out=$3 port conf pid i
@@ -230,7 +202,7 @@ main() {
     case "$REQUESTS$WARMUP$TOP" in *[!0-9]*) die "REQUESTS, WARMUP, TOP must be whole numbers" ;; esac
     for m in valgrind callgrind_annotate python3 ss; do command -v $m >/dev/null || die "$m is not installed"; done
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockhost-callgrind.XXXXXX") || die "mktemp"
-    build
+    build_sockhost
     write_client
     DOCROOT="$TMP/www"; mkdir -p "$DOCROOT"
     head -c 1024 /dev/zero | tr '\0' 'x' >"$DOCROOT/1k.bin"   # fixed content: same bytes every run

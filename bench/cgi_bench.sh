@@ -28,29 +28,8 @@ case "$BUILD_DIR" in /*) BUILD="$BUILD_DIR" ;; *) BUILD="$ROOT/$BUILD_DIR" ;; es
 SERVERS=${SERVERS:-"sockhost sockhost-forking python lighttpd"}
 SCRIPTS=(hello hello.sh)
 
-log() { printf '[cgi-bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-TMP=""
-declare -a STARTED=()
-stop_group() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM -- "-$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${STARTED[@]}"; do stop_group "$pid"; done
-    [ -n "$TMP" ] && [ -d "$TMP" ] && rm -rf -- "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+BENCH_TAG=cgi-bench
+source "$ROOT/bench/lib/common.sh"
 
 install_missing() {
     [ "${SKIP_INSTALL:-0}" = 1 ] && return 0
@@ -68,16 +47,11 @@ install_missing() {
         >/dev/null 2>&1 || log "could not install ${want[*]}"
 }
 
-build() {
+build() {   # an existing build with the cgi plugin is reused
     [ -x "$BUILD/sockhost" ] && [ -e "$BUILD/plugins/libcgi.so" ] && return 0
-    log "building Release into $BUILD_DIR (scripts/setup.sh)"
-    (cd "$ROOT" && timeout 2400 bash scripts/setup.sh "$BUILD_DIR" -DSOCKHOST_BUILD_TESTS=OFF) \
-        >"$TMP/build.log" 2>&1 || { tail -n 30 "$TMP/build.log" >&2; die "build failed"; }
+    build_sockhost
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # start_NAME PORT LOG: start in a new session, set CUR_PID.
 start_sockhost_model() {
@@ -145,7 +119,7 @@ run_server() {
     port=$(free_port)
     "start_$s" "$port" "$TMP/$s.log"
     pid=$CUR_PID
-    STARTED+=("$pid")
+    STARTED_PGIDS+=("$pid")
     if ! wait_ready "$pid" "$port"; then
         log "$s did not come up:"; tail -n 5 "$TMP/$s.log" >&2
         stop_group "$pid"; return

@@ -39,32 +39,8 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/echo_results.md}
 REF=c-echo
 
-log() { printf '[echo-bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-TMP=""
-declare -a STARTED_PGIDS=()
-CUR_PID=""
-
-stop_group() {
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM -- "-$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${STARTED_PGIDS[@]}"; do stop_group "$pid"; done
-    [ -n "$TMP" ] && [ -d "$TMP" ] && rm -rf -- "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+BENCH_TAG=echo-bench
+source "$BENCH/lib/common.sh"
 
 free_port() {   # a port free for both tcp and udp on 127.0.0.1
     python3 - <<'PY'
@@ -81,18 +57,6 @@ for _ in range(50):
 PY
 }
 
-tree_rss_kib() {
-    local root=$1 p total=0 v
-    for p in $(ps -e -o pid=,ppid= | awk -v r="$root" '
-        { parent[$1] = $2; all[NR] = $1 }
-        END { keep[r] = 1; ch = 1
-              while (ch) { ch = 0; for (i in all) { p = all[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; ch = 1 } } }
-              for (p in keep) print p }'); do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] && total=$((total + v))
-    done
-    echo "$total"
-}
 
 listening() {   # listening tcp|udp|unix ADDR
     case $1 in
@@ -124,13 +88,7 @@ build() {
     log "building echo_load and c_echo"
     timeout 300 bash "$BENCH/echo/build.sh" "$TMP/bin" >"$TMP/echo-build.log" 2>&1 \
         || { cat "$TMP/echo-build.log" >&2; die "bench/echo/build.sh failed"; }
-    if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$ROOT/$BUILD_DIR/sockhost" ]; then
-        log "reusing $BUILD_DIR (SKIP_BUILD=1)"
-        return 0
-    fi
-    log "building Release into $BUILD_DIR (scripts/setup.sh)"
-    (cd "$ROOT" && timeout 2400 bash scripts/setup.sh "$BUILD_DIR" -DSOCKHOST_BUILD_TESTS=OFF) >"$TMP/build.log" 2>&1 \
-        || { tail -n 30 "$TMP/build.log" >&2; die "build failed"; }
+    build_sockhost
 }
 
 # ------------------------------------------------------------ the servers ---

@@ -31,24 +31,10 @@ WORKERS=${WORKERS:-}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/idle_results.md}
 
-log() { printf '[idle-bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-TMP=""
-declare -a STARTED_PGIDS=()
-CUR_PID=""
+BENCH_TAG=idle-bench
+source "$BENCH/lib/common.sh"
 HOLDER_PID=""
 
-stop_group() {
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM -- "-$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
 stop_holder() {
     exec 7>&-   # EOF on its stdin: it closes every connection and exits
     [ -n "$HOLDER_PID" ] || return 0
@@ -58,32 +44,8 @@ stop_holder() {
     wait "$HOLDER_PID" 2>/dev/null
     HOLDER_PID=""
 }
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    stop_holder
-    for pid in "${STARTED_PGIDS[@]}"; do stop_group "$pid"; done
-    [ -n "$TMP" ] && [ -d "$TMP" ] && rm -rf -- "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+bench_cleanup_extra() { stop_holder; }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-tree_rss_kib() {
-    local root=$1 p total=0 v
-    for p in $(ps -e -o pid=,ppid= | awk -v r="$root" '
-        { parent[$1] = $2; all[NR] = $1 }
-        END { keep[r] = 1; ch = 1
-              while (ch) { ch = 0; for (i in all) { p = all[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; ch = 1 } } }
-              for (p in keep) print p }'); do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] && total=$((total + v))
-    done
-    echo "$total"
-}
 tree_threads() {   # threads (LWPs) of every process in the server's session
     ps -o nlwp= -s "$1" 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'
 }
@@ -361,12 +323,6 @@ table() {
     done
 }
 
-build() {
-    if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$ROOT/$BUILD_DIR/sockhost" ]; then log "reusing $BUILD_DIR (SKIP_BUILD=1)"; return; fi
-    log "building Release into $BUILD_DIR (scripts/setup.sh)"
-    (cd "$ROOT" && timeout 2400 bash scripts/setup.sh "$BUILD_DIR" -DSOCKHOST_BUILD_TESTS=OFF) >"$TMP/build.log" 2>&1 \
-        || { tail -n 30 "$TMP/build.log" >&2; die "build failed"; }
-}
 
 main() {
     local s t0=$SECONDS
@@ -376,7 +332,7 @@ main() {
     # both the server and the holder need an fd per idle connection
     ulimit -n "$(ulimit -Hn)" 2>/dev/null
     [ "$(ulimit -n)" -gt $((IDLE + 1024)) ] || die "ulimit -n is $(ulimit -n) (hard $(ulimit -Hn)); need > $((IDLE + 1024))"
-    build
+    build_sockhost
     write_holder
     DOCROOT="$TMP/www"; mkdir -p "$DOCROOT"
     head -c 1024 /dev/urandom >"$DOCROOT/1k.bin"

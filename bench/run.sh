@@ -41,38 +41,8 @@ read -r -a MODES <<<"${MODES:-keepalive close keepalive-512 close-512}"
 
 case "$DURATION" in ''|*[!0-9]*) echo "run.sh: DURATION must be whole seconds" >&2; exit 2 ;; esac
 
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# ---------------------------------------------------------------- cleanup ---
-TMP=""
-declare -a STARTED_PGIDS=()   # process groups (setsid leaders) this script started
-CUR_PID=""
-
-stop_group() {   # stop_group PID: TERM the group, wait (bounded), KILL what is left
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM -- "-$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    # the leader may be gone with children (nginx workers, forked handlers) left
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${STARTED_PGIDS[@]}"; do stop_group "$pid"; done
-    [ -n "$TMP" ] && [ -d "$TMP" ] && rm -rf -- "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+BENCH_TAG=bench
+source "$BENCH/lib/common.sh"
 
 # ---------------------------------------------------------------- install ---
 install_missing() {
@@ -109,50 +79,9 @@ install_missing() {
 }
 
 # ------------------------------------------------------------------ build ---
-build() {
-    if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$ROOT/$BUILD_DIR/sockhost" ]; then
-        log "reusing $BUILD_DIR (SKIP_BUILD=1)"
-        return 0
-    fi
-    log "building Release into $BUILD_DIR (scripts/setup.sh)"
-    if ! (cd "$ROOT" && timeout 2400 bash scripts/setup.sh "$BUILD_DIR" -DSOCKHOST_BUILD_TESTS=OFF) \
-            >"$TMP/build.log" 2>&1; then
-        tail -n 30 "$TMP/build.log" >&2
-        die "build failed"
-    fi
-    [ -x "$ROOT/$BUILD_DIR/sockhost" ] || die "no $BUILD_DIR/sockhost after the build"
-}
 
 # ---------------------------------------------------------------- helpers ---
-free_port() {
-    "$PYTHON" - <<'EOF'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
-}
 
-# Sum of VmRSS (KiB) over PID and all its descendants.
-tree_rss_kib() {
-    local root=$1 pids p total=0 v
-    pids=$(ps -e -o pid=,ppid= | awk -v r="$root" '
-        { parent[$1] = $2; all[NR] = $1 }
-        END {
-            keep[r] = 1; changed = 1
-            while (changed) {
-                changed = 0
-                for (i in all) { p = all[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
-            }
-            for (p in keep) print p
-        }')
-    for p in $pids; do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        [ -n "$v" ] && total=$((total + v))
-    done
-    echo "$total"
-}
 
 wait_ready() {   # wait_ready PID PORT: until GET /1k.bin answers 200 (15 s at most)
     local pid=$1 port=$2 i code
@@ -415,7 +344,7 @@ main() {
     command -v wrk >/dev/null || die "wrk is not installed"
     command -v curl >/dev/null || die "curl is not installed"
     PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
-    build
+    build_sockhost
 
     DOCROOT="$TMP/www"
     mkdir -p "$DOCROOT"

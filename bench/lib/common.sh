@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: MIT
+# Shared by the bench scripts; sourced after they set ROOT, BUILD_DIR and
+# BENCH_TAG (the log prefix). Gives: log, die; TMP and STARTED_PGIDS (process
+# groups this script started, stopped on exit with TMP removed; a script may
+# define bench_cleanup_extra to run first); stop_group; build_sockhost
+# (Release into BUILD_DIR, or reuse it with SKIP_BUILD=1); free_port;
+# tree_rss_kib.
+
+log() { printf '[%s %(%H:%M:%S)T] %s\n' "$BENCH_TAG" -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+TMP=""
+declare -a STARTED_PGIDS=()   # setsid leaders this script started
+CUR_PID=""
+STOP_WAIT_TENTHS=${STOP_WAIT_TENTHS:-100}   # tenths of a second a group gets after TERM
+
+stop_group() {   # stop_group PID: TERM the group, wait (bounded), KILL what is left
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    kill -TERM -- "-$pid" 2>/dev/null
+    for ((i = 0; i < STOP_WAIT_TENTHS; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    # the leader may be gone with children (nginx workers, forked handlers) left
+    kill -KILL -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    if declare -F bench_cleanup_extra >/dev/null; then bench_cleanup_extra; fi
+    for pid in "${STARTED_PGIDS[@]}"; do stop_group "$pid"; done
+    [ -n "$TMP" ] && [ -d "$TMP" ] && rm -rf -- "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+build_sockhost() {   # needs TMP (for the build log)
+    if [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$ROOT/$BUILD_DIR/sockhost" ]; then
+        log "reusing $BUILD_DIR (SKIP_BUILD=1)"
+        return 0
+    fi
+    log "building Release into $BUILD_DIR (scripts/setup.sh)"
+    if ! (cd "$ROOT" && timeout 2400 bash scripts/setup.sh "$BUILD_DIR" -DSOCKHOST_BUILD_TESTS=OFF) \
+            >"$TMP/build.log" 2>&1; then
+        tail -n 30 "$TMP/build.log" >&2
+        die "build failed"
+    fi
+    [ -x "$ROOT/$BUILD_DIR/sockhost" ] || die "no $BUILD_DIR/sockhost after the build"
+}
+
+free_port() {   # a free TCP port on 127.0.0.1
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+tree_rss_kib() {   # sum of VmRSS (KiB) over PID and all its descendants
+    local root=$1 p total=0 v
+    for p in $(ps -e -o pid=,ppid= | awk -v r="$root" '
+        { parent[$1] = $2; all[NR] = $1 }
+        END { keep[r] = 1; ch = 1
+              while (ch) { ch = 0; for (i in all) { p = all[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; ch = 1 } } }
+              for (p in keep) print p }'); do
+        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+        [ -n "$v" ] && total=$((total + v))
+    done
+    echo "$total"
+}
