@@ -44,6 +44,8 @@ void BaseServer::log(sdk::LogLevel level, std::string_view message) const {
     Log::write(level, config_.name, message);
 }
 
+bool BaseServer::access_log_enabled() const { return Log::enabled(sdk::LogLevel::info); }
+
 void BaseServer::open() {
     server_bind();
     server_activate();

@@ -97,6 +97,8 @@ public:
     /// could drain this worker's shutdown wake-up).
     void renew_wakeup();
     void log(sdk::LogLevel level, std::string_view message) const override;
+    /// Access lines are logged at info: false when the log level is higher.
+    bool access_log_enabled() const override;
 
     // --- Used by concurrency models ------------------------------------------
     /// finish_request, handle_error on exception, shutdown_request: one

@@ -999,6 +999,8 @@ std::string BaseHTTPRequestHandler::log_prefix() const {
 }
 
 void BaseHTTPRequestHandler::log_request(int code, std::optional<std::size_t> size) {
+    // Formatting the line (address, date, escaping) is wasted when dropped.
+    if (!server().access_log_enabled()) return;
     std::string_view line = raw_requestline;
     std::string text = log_prefix() + "\"" + escape_for_log(line.substr(0, kMaxLoggedRequestLine)) +
                        "\" " + std::to_string(code) + " " +

@@ -36,6 +36,10 @@ public:
     virtual void log(LogLevel level, std::string_view message) const = 0;
     /// The access log (Common Log Format lines); by default the info log.
     virtual void log_access(std::string_view line) const { log(LogLevel::info, line); }
+    /// Whether log_access() lines are kept at all, so a handler can skip
+    /// formatting them (the host's log level may drop them). Added in ABI
+    /// 1.1, at the end: only the host and the test kit implement this class.
+    virtual bool access_log_enabled() const { return true; }
 };
 
 }  // namespace sockhost::sdk
