@@ -59,13 +59,25 @@ Config Config::from_options(const sdk::Options& options) {
         }
         c.cache_control = std::move(value);
     }
+    c.open_file_cache = static_cast<std::size_t>(options.get_int_in("open_file_cache", 1000, 0, 100000));
+    c.open_file_cache_valid = options.get_double("open_file_cache_valid", c.open_file_cache_valid);
+    if (!(c.open_file_cache_valid > 0.0) || c.open_file_cache_valid > 3600.0)
+        throw sdk::OptionError("open_file_cache_valid", "must be a number of seconds in (0, 3600]");
+    c.open_file_cache_inline =
+        static_cast<std::size_t>(options.get_int_in("open_file_cache_inline", 16384, 0, 1 << 20));
+    if (c.open_file_cache > 0)
+        c.file_cache = std::make_shared<FileCache>(FileCache::Settings{.max_entries = c.open_file_cache,
+                                                                       .valid = c.open_file_cache_valid,
+                                                                       .inline_max = c.open_file_cache_inline,
+                                                                       .etag = c.etag});
     return c;
 }
 
 void validate_options(const sdk::Options& options) {
     sdk::http::validate_http_options(options, {kOptionKeys[0], kOptionKeys[1], kOptionKeys[2],
                                                kOptionKeys[3], kOptionKeys[4], kOptionKeys[5],
-                                               kOptionKeys[6]});
+                                               kOptionKeys[6], kOptionKeys[7], kOptionKeys[8],
+                                               kOptionKeys[9]});
     (void)Config::from_options(options);
 }
 
@@ -216,11 +228,30 @@ void SimpleHTTPRequestHandler::send_errno(int err) {
     send_error(status);
 }
 
+int SimpleHTTPRequestHandler::open_cached(const fs::path& p, std::string_view name, OpenFile& file,
+                                          std::shared_ptr<const CachedFile>& cached) const {
+    FileCache* cache = config_->file_cache.get();
+    if (cache == nullptr) return open_path(p, file);
+    return cache->open(p.native(), name, [this, &p](OpenFile& f) { return open_path(p, f); }, file,
+                       cached);
+}
+
 void SimpleHTTPRequestHandler::serve_path(const UrlPath& url, bool head_only) {
     fs::path lexical = join_segments(config_->directory, url.segments);
+    const std::string_view name =
+        url.segments.empty() ? std::string_view{} : std::string_view(url.segments.back());
     OpenFile file;
-    if (int err = open_path(lexical, file); err != 0) {
+    std::shared_ptr<const CachedFile> cached;   // set for a regular file when caching
+    if (int err = open_cached(lexical, name, file, cached); err != 0) {
         send_errno(err);
+        return;
+    }
+    if (cached) {
+        if (url.trailing_slash) {
+            send_error(404);   // Python: a file has no trailing slash
+            return;
+        }
+        serve_cached(*cached, head_only);
         return;
     }
     if (file.is_dir()) {
@@ -237,10 +268,16 @@ void SimpleHTTPRequestHandler::serve_path(const UrlPath& url, bool head_only) {
             end_headers();
             return;
         }
-        for (const std::string& name : config_->index) {
+        for (const std::string& index_name : config_->index) {
             OpenFile index;
-            if (open_path(lexical / name, index) == 0 && index.is_regular()) {
-                serve_file(index, name, head_only);
+            std::shared_ptr<const CachedFile> cached_index;
+            if (open_cached(lexical / index_name, index_name, index, cached_index) != 0) continue;
+            if (cached_index) {
+                serve_cached(*cached_index, head_only);
+                return;
+            }
+            if (index.is_regular()) {
+                serve_file(index, index_name, head_only);
                 return;
             }
         }
@@ -259,8 +296,7 @@ void SimpleHTTPRequestHandler::serve_path(const UrlPath& url, bool head_only) {
         send_error(404);   // Python: a file has no trailing slash
         return;
     }
-    serve_file(file, url.segments.empty() ? std::string_view{} : std::string_view(url.segments.back()),
-               head_only);
+    serve_file(file, name, head_only);
 }
 
 ConditionalHeaders SimpleHTTPRequestHandler::conditional_headers() const {
@@ -278,17 +314,57 @@ ConditionalHeaders SimpleHTTPRequestHandler::conditional_headers() const {
 
 void SimpleHTTPRequestHandler::send_validators(const struct stat& st,
                                                const std::optional<std::string>& etag) {
-    send_header("Last-Modified", format_http_date(st.st_mtim.tv_sec));
+    send_validators(format_http_date(st.st_mtim.tv_sec), etag);
+}
+
+void SimpleHTTPRequestHandler::send_validators(std::string_view last_modified,
+                                               const std::optional<std::string>& etag) {
+    send_header("Last-Modified", last_modified);
     if (etag) send_header("ETag", *etag);
     if (config_->cache_control) send_header("Cache-Control", *config_->cache_control);
 }
 
+/// A regular file as serve_file and serve_cached see it: its stat, the
+/// fields of its responses, and where the bytes come from.
+struct SimpleHTTPRequestHandler::FileView {
+    const struct stat& st;
+    int fd;                                   // for send_file when there is no body
+    const std::optional<std::string>& body;   // the whole content in memory, or nullopt
+    std::string_view last_modified;
+    const std::optional<std::string>& etag;
+    std::string_view content_type;
+    std::string_view content_length;
+};
+
 void SimpleHTTPRequestHandler::serve_file(const OpenFile& file, std::string_view name, bool head_only) {
     const struct stat& st = file.stat();
-    const std::int64_t mtime = st.st_mtim.tv_sec;
-    const auto size = static_cast<std::uint64_t>(st.st_size);
     std::optional<std::string> etag;
     if (config_->etag) etag = make_etag(st);
+    const std::string last_modified = format_http_date(st.st_mtim.tv_sec);
+    const std::string content_type = MimeTypes::system().content_type(name);
+    const std::string content_length = std::to_string(st.st_size);
+    const std::optional<std::string> no_body;
+    send_file_view({st, file.fd(), no_body, last_modified, etag, content_type, content_length}, head_only);
+}
+
+void SimpleHTTPRequestHandler::serve_cached(const CachedFile& file, bool head_only) {
+    send_file_view({file.st, file.fd, file.body, file.last_modified, file.etag, file.content_type,
+                    file.content_length},
+                   head_only);
+}
+
+void SimpleHTTPRequestHandler::send_file_view(const FileView& file, bool head_only) {
+    const std::int64_t mtime = file.st.st_mtim.tv_sec;
+    const auto size = static_cast<std::uint64_t>(file.st.st_size);
+    const std::optional<std::string>& etag = file.etag;
+    // The bytes [offset, offset + count): from memory for an inline file.
+    auto send_bytes = [this, &file](std::uint64_t offset, std::uint64_t count) {
+        if (file.body)
+            write_body(std::string_view(*file.body).substr(static_cast<std::size_t>(offset),
+                                                           static_cast<std::size_t>(count)));
+        else
+            send_file(file.fd, static_cast<off_t>(offset), static_cast<std::size_t>(count));
+    };
 
     switch (evaluate_preconditions(conditional_headers(), etag, mtime)) {
         case Precondition::failed:
@@ -298,14 +374,13 @@ void SimpleHTTPRequestHandler::serve_file(const OpenFile& file, std::string_view
             // RFC 9110 15.4.5: a 304 carries the validators and Cache-Control a
             // 200 would, and no body.
             send_response(304);
-            send_validators(st, etag);
+            send_validators(file.last_modified, etag);
             end_headers();
             return;
         case Precondition::proceed:
             break;
     }
 
-    std::string content_type = MimeTypes::system().content_type(name);
     RangeResult range;
     // RFC 9110 14.2: Range is defined for GET only; HEAD ignores it.
     // RFC 9110 13.1.5: If-Range that does not match means "send everything".
@@ -326,41 +401,40 @@ void SimpleHTTPRequestHandler::serve_file(const OpenFile& file, std::string_view
     if (range.kind == RangeResult::Kind::satisfiable && range.ranges.size() == 1) {
         const ByteRange& r = range.ranges.front();
         send_response(206);
-        send_header("Content-Type", content_type);
+        send_header("Content-Type", file.content_type);
         send_header("Content-Range", content_range(r, size));
         send_header("Content-Length", std::to_string(r.length()));
         send_header("Accept-Ranges", "bytes");
-        send_validators(st, etag);
+        send_validators(file.last_modified, etag);
         end_headers();
-        send_file(file.fd(), static_cast<off_t>(r.first), static_cast<std::size_t>(r.length()));
+        send_bytes(r.first, r.length());
         return;
     }
 
     if (range.kind == RangeResult::Kind::satisfiable) {
         // RFC 9110 14.6: several ranges as multipart/byteranges.
-        MultipartLayout layout = multipart_layout(range.ranges, content_type, size, make_boundary());
+        MultipartLayout layout = multipart_layout(range.ranges, file.content_type, size, make_boundary());
         send_response(206);
         send_header("Content-Type", layout.content_type);
         send_header("Content-Length", std::to_string(layout.content_length));
         send_header("Accept-Ranges", "bytes");
-        send_validators(st, etag);
+        send_validators(file.last_modified, etag);
         end_headers();
         for (const MultipartLayout::Part& part : layout.parts) {
             write_body(part.head);
-            send_file(file.fd(), static_cast<off_t>(part.range.first),
-                      static_cast<std::size_t>(part.range.length()));
+            send_bytes(part.range.first, part.range.length());
         }
         write_body(layout.tail);
         return;
     }
 
     send_response(200);
-    send_header("Content-Type", content_type);
-    send_header("Content-Length", std::to_string(size));
+    send_header("Content-Type", file.content_type);
+    send_header("Content-Length", file.content_length);
     send_header("Accept-Ranges", "bytes");
-    send_validators(st, etag);
+    send_validators(file.last_modified, etag);
     end_headers();
-    if (!head_only && size > 0) send_file(file.fd(), 0, static_cast<std::size_t>(size));
+    if (!head_only && size > 0) send_bytes(0, size);
 }
 
 void SimpleHTTPRequestHandler::list_directory(const OpenFile& dir, const UrlPath& url, bool head_only) {

@@ -29,6 +29,26 @@
 //   etag            = true       # bool, default true: send a strong ETag (inode, size,
 //                                # mtime) and honour If-None-Match / If-Match / If-Range
 //                                # entity tags; false = Last-Modified only.
+//   open_file_cache = 1000       # integer 0..100000, default 1000: how many files the
+//                                # server keeps open with their response fields made
+//                                # (like nginx's open_file_cache). A cached file is served
+//                                # with no open, fstat or close. 0 = no cache: every
+//                                # request opens the file anew. Each cached file larger
+//                                # than open_file_cache_inline holds one fd.
+//   open_file_cache_valid = 1.0  # number (s) in (0, 3600], default 1.0: how long a cached
+//                                # file is served without looking at the file system.
+//                                # After that the next request opens it again (the same
+//                                # containment and symlink checks as an uncached open):
+//                                # unchanged (device, inode, size, mtime, ctime) -> kept;
+//                                # changed -> replaced; gone or refused -> dropped and
+//                                # answered as without a cache. So for up to this long a
+//                                # changed, deleted or swapped file may still be served as
+//                                # it was; set open_file_cache = 0 where that matters.
+//   open_file_cache_inline = 16384
+//                                # integer 0..1048576 (bytes), default 16384: cached files
+//                                # up to this size are held in memory and sent with the
+//                                # response head in one send; larger ones go by sendfile
+//                                # from the cached fd.
 //
 // Methods: GET and HEAD. Every other method gets the base class's 501 Not
 // Implemented, as Python's server does: a static server supports no other
@@ -38,16 +58,19 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sockhost/sdk.hpp>
 #include <sockhost/sdk/http/base_http_request_handler.hpp>
 
+#include "file_cache.hpp"
 #include "static_files.hpp"
 
 namespace sockhost::plugins::http_static {
@@ -62,6 +85,13 @@ struct Config {
     bool show_dotfiles = false;
     bool etag = true;
     std::optional<std::string> cache_control;
+    std::size_t open_file_cache = 1000;           // entries; 0 = no cache
+    double open_file_cache_valid = 1.0;           // seconds
+    std::size_t open_file_cache_inline = 16384;   // bytes
+    /// The server's open-file cache (null when open_file_cache is 0): one
+    /// per from_options call, shared by every copy of this Config and so by
+    /// every handler of the server, on any thread.
+    std::shared_ptr<FileCache> file_cache;
     /// The root opened O_PATH once, for openat2(RESOLVE_BENEATH) lookups;
     /// shared by every copy of this Config, closed with the last.
     std::shared_ptr<const int> root_fd;
@@ -73,8 +103,9 @@ struct Config {
 
 /// The option keys http_static reads. A plugin reusing this one (cgi) lists
 /// them beside its own in its validate_http_options call.
-inline constexpr std::array<std::string_view, 7> kOptionKeys{
-    "directory", "index", "listing", "follow_symlinks", "show_dotfiles", "cache_control", "etag"};
+inline constexpr std::array<std::string_view, 10> kOptionKeys{
+    "directory",     "index", "listing",         "follow_symlinks",       "show_dotfiles",
+    "cache_control", "etag",  "open_file_cache", "open_file_cache_valid", "open_file_cache_inline"};
 
 /// PluginInfo::validate_options: HTTP layer keys + kOptionKeys, nothing else;
 /// then Config::from_options. Throws sdk::OptionError.
@@ -98,6 +129,8 @@ public:
     const struct stat& stat() const { return stat_; }
     bool is_dir() const { return S_ISDIR(stat_.st_mode); }
     bool is_regular() const { return S_ISREG(stat_.st_mode); }
+    /// Gives up the fd (the caller closes it); the object is left closed.
+    int release() { return std::exchange(fd_, -1); }
 
     /// Opens `path` read-only (non-blocking, so a FIFO cannot hang us) and
     /// fstats it once. With `canonical_root` set, the path's realpath must
@@ -149,18 +182,33 @@ protected:
     /// (206/416), else 200; the body with send_file unless `head_only`.
     /// `name` picks the MIME type.
     virtual void serve_file(const OpenFile& file, std::string_view name, bool head_only);
+    /// serve_file for a file from the open-file cache: the same responses,
+    /// from the entry's prepared fields; an inline body is written from
+    /// memory (with the head, in one send), else sent from its fd.
+    virtual void serve_cached(const CachedFile& file, bool head_only);
     /// Sends the HTML listing of the open directory `dir` for `url`.
     virtual void list_directory(const OpenFile& dir, const UrlPath& url, bool head_only);
     /// The one errno -> response mapping (status_for_errno + send_error).
     void send_errno(int err);
     /// Opens `path` under the symlink policy of the config.
     int open_path(const std::filesystem::path& path, OpenFile& file) const;
+    /// open_path through the open-file cache: 0 and `cached` set for a
+    /// regular file (fresh from the cache, or opened and stored), 0 and
+    /// `file` open for anything else (a directory, ...), or an errno. Without
+    /// a cache it is open_path. `name` picks a new entry's MIME type.
+    int open_cached(const std::filesystem::path& path, std::string_view name, OpenFile& file,
+                    std::shared_ptr<const CachedFile>& cached) const;
     /// The conditional request headers of the current request.
     ConditionalHeaders conditional_headers() const;
     /// Last-Modified, ETag (when enabled), Cache-Control (when set).
     void send_validators(const struct stat& st, const std::optional<std::string>& etag);
 
 private:
+    struct FileView;
+    /// serve_file's and serve_cached's one implementation.
+    void send_file_view(const FileView& file, bool head_only);
+    void send_validators(std::string_view last_modified, const std::optional<std::string>& etag);
+
     std::shared_ptr<const Config> config_;
 };
 
