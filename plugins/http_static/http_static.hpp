@@ -76,7 +76,8 @@
 namespace sockhost::plugins::http_static {
 
 /// One server's options, parsed and checked once at start-up; shared
-/// read-only by every handler of that server (any thread).
+/// read-only by every handler of that server (any thread). The one mutable
+/// thing it leads to, the FileCache, locks itself.
 struct Config {
     std::filesystem::path directory;   // canonical (realpath) document root
     std::vector<std::string> index{"index.html", "index.htm"};
