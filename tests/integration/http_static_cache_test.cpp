@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -297,6 +298,51 @@ TEST_P(CacheHost, RangesAndValidatorsWorkOnCachedEntries) {
     // The connection is still in step after all of it.
     c.send(get_request("/small.bin"));
     EXPECT_TRUE(c.next().body == small);
+}
+
+TEST_P(CacheHost, ConcurrentClientsSeeWholeVersionsWhileFilesAreReplaced) {
+    // A validity of 1 ms: entries are revalidated and replaced all the time
+    // while other connections are served from them. Every response must be
+    // one whole version of its file, never a mix or a wrong length.
+    const std::vector<std::string> small = {pattern(1000, 8), pattern(1500, 9)};
+    const std::vector<std::string> big = {pattern(100 * 1024, 10), pattern(120 * 1024 + 3, 11)};
+    write("small.bin", small[0]);
+    write("big.bin", big[0]);
+    start("  open_file_cache_valid = 0.001\n");
+    std::atomic<bool> stop{false};
+    std::atomic<int> served{0}, bad{0}, seen{0};   // seen: bit 1 << version
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+        clients.emplace_back([&, t] {
+            Client c(port_);
+            for (int i = 0; i < 5000 && !stop; ++i) {
+                const bool is_big = (i + t) % 2 == 1;
+                c.send(get_request(is_big ? "/big.bin" : "/small.bin"));
+                Response r = c.next();
+                const auto& versions = is_big ? big : small;
+                const int v = r.body == versions[0] ? 0 : r.body == versions[1] ? 1 : -1;
+                if (r.status != 200 || v < 0) {
+                    ++bad;
+                    return;
+                }
+                seen |= 1 << v;
+                ++served;
+            }
+        });
+    }
+    // Replace both files by turns until the clients have done plenty (bounded).
+    const auto deadline = Clock::now() + std::chrono::milliseconds(5000);
+    for (std::size_t n = 1; (served < 400 || n < 20) && bad == 0 && Clock::now() < deadline; ++n) {
+        replace_file(root() / "small.bin", small[n % 2]);
+        replace_file(root() / "big.bin", big[n % 2]);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    stop = true;
+    for (std::thread& th : clients) th.join();
+    EXPECT_EQ(bad.load(), 0);
+    EXPECT_GE(served.load(), 400);
+    EXPECT_EQ(seen.load(), 3);   // both versions went out
+    EXPECT_TRUE(host_->running());
 }
 
 INSTANTIATE_TEST_SUITE_P(Concurrency, CacheHost, ::testing::Values("sync", "threading", "forking", "event"),
