@@ -31,8 +31,11 @@
 //   running -> closed (finish() ran exactly once, then erased)
 //   lingering (loop thread): refused with 503, draining input until EOF or 2 s
 //
-// Datagram servers: the loop thread receives, the pool answers; at most
-// max_queued datagrams wait, the rest are dropped (and logged, rate-limited).
+// Datagram servers: the socket is in the pool's epoll set (EPOLLEXCLUSIVE);
+// a woken thread receives and answers up to 64 datagrams in a row, and any
+// other free thread may join it. (Without serve_forever, e.g. one
+// handle_request(), the loop receives and queues them: at most max_queued
+// wait, the rest are dropped and logged, rate-limited.)
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -95,7 +98,15 @@ enum class State { fresh, queued, running, parked, lingering };
 /// epoll keys below kFirstId are not connections.
 constexpr std::uint64_t kJobsKey = 0;   // the job queue's eventfd
 constexpr std::uint64_t kStopKey = 1;   // the stop eventfd (level-triggered: wakes every thread)
-constexpr std::uint64_t kFirstId = 2;
+constexpr std::uint64_t kSocketKey = 2; // a datagram server's socket (EPOLLEXCLUSIVE)
+constexpr std::uint64_t kFirstId = 3;
+
+/// Datagrams one thread receives and answers in a row before it looks at
+/// epoll again.
+constexpr int kDatagramsPerTurn = 64;
+
+/// Set on the pool's threads: a datagram they received is answered inline.
+thread_local bool tls_pool_thread = false;
 
 struct Connection {
     std::uint64_t id = 0;                               // the epoll key
@@ -140,10 +151,25 @@ public:
 
     std::string_view name() const override { return "event"; }
 
+    void serve_started(BaseServer& server) override {
+        start(server);
+        if (server.transport() != sdk::Transport::datagram) return;
+        // The pool receives datagrams itself: each wake-up goes to one
+        // waiting thread (EPOLLEXCLUSIVE), which answers what has arrived,
+        // so a datagram costs no queue and no hand-off.
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u64 = kSocketKey;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server.fileno(), &ev) == 0) takes_socket_ = true;
+    }
+
+    bool takes_socket() const override { return takes_socket_; }
+
     void process_request(BaseServer& server, PendingRequest& request) override {
         start(server);
         if (!request.connection) {
-            queue_datagram(server, request);
+            if (tls_pool_thread) server.process_request_inline(request);   // received by the pool
+            else queue_datagram(server, request);
             return;
         }
         // Made here, on the loop thread, to know its kind for the overload
@@ -227,6 +253,7 @@ public:
 
     std::size_t server_close(BaseServer& server, Clock::time_point deadline) override {
         if (pool_.empty()) return 0;
+        if (takes_socket_) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server.fileno(), nullptr);
         std::vector<std::unique_ptr<Connection>> closed;
         std::unique_lock lock(mutex_);
         closing_ = true;
@@ -243,9 +270,14 @@ public:
             ++it;
         }
         if (!queue_.empty()) signal(jobs_efd_);
-        if (block_on_close_)
-            idle_cv_.wait_until(lock, deadline, [&] { return conns_.empty() && running_ == 0; });
-        const std::size_t still = conns_.size() + running_;
+        if (block_on_close_) {
+            // Datagrams answered inline are counted without the lock (and
+            // without a notification): look again every few milliseconds.
+            auto idle = [&] { return conns_.empty() && running_ == 0 && receiving_.load() == 0; };
+            while (!idle() && Clock::now() < deadline)
+                idle_cv_.wait_until(lock, std::min(deadline, Clock::now() + 20ms), idle);
+        }
+        const std::size_t still = conns_.size() + running_ + receiving_.load();
         stop_ = true;
         lock.unlock();
         signal(stop_efd_);
@@ -294,7 +326,11 @@ private:
         if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_efd_.get(), &ev) < 0) fail("epoll_ctl");
         server_ = &server;
         pool_.reserve(threads_);
-        for (std::size_t i = 0; i < threads_; ++i) pool_.emplace_back([this] { work(); });
+        for (std::size_t i = 0; i < threads_; ++i)
+            pool_.emplace_back([this] {
+                tls_pool_thread = true;
+                work();
+            });
     }
 
     void queue_datagram(BaseServer& server, PendingRequest& request) {
@@ -428,6 +464,9 @@ private:
                     if (stop_ && queue_.empty()) return;
                     break;   // jobs left: the top of the loop takes them
                 }
+                case kSocketKey:
+                    receive_datagrams();
+                    break;
                 case kJobsKey: {
                     std::uint64_t count;
                     [[maybe_unused]] auto r = ::read(jobs_efd_.get(), &count, sizeof count);
@@ -442,6 +481,15 @@ private:
                     on_ready(ev.data.u64);
             }
         }
+    }
+
+    /// The datagram socket is readable: receive and answer on this thread
+    /// until it is drained (other threads may be draining it too).
+    void receive_datagrams() {
+        ++receiving_;
+        for (int i = 0; i < kDatagramsPerTurn; ++i)
+            if (!server_->take_ready_request()) break;
+        --receiving_;
     }
 
     /// A connection the epoll set says is ready: run its turn.
@@ -581,6 +629,8 @@ private:
     std::atomic<std::size_t> live_{0};  // conns_.size(), for poll_timeout_ms
     std::atomic<std::size_t> jobs_{0};  // queue_.size(), read without the lock
     std::atomic<std::size_t> lingering_{0};   // in linger_epoll_
+    std::atomic<std::size_t> receiving_{0};   // threads receiving datagrams
+    bool takes_socket_ = false;               // set by serve_started, before the pool reads it
 
     // Loop thread only.
     Clock::time_point next_scan_{};
