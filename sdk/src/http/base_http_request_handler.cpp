@@ -544,6 +544,8 @@ Resume BaseHTTPRequestHandler::handle_ready() {
             } catch (const std::system_error&) {
                 return Resume::close;
             }
+            // A parked connection keeps no response-head buffer (~0.5 KiB).
+            std::string().swap(st.head_buf);
             return Resume::park;
         }
         // Read what has arrived until a head is complete (or wrong); never wait.
