@@ -15,7 +15,7 @@
 #   UDP_TIMEOUT_MS=200       a datagram unanswered this long counts as lost
 #   TRANSPORTS="tcp unix udp"
 #   SERVERS="c-echo c-echo-2 sockhost-event sockhost-threading sockhost-event-w2"
-#   EVENT_THREADS=$CONNS     event model's `threads` for the stream servers (see below)
+#   EVENT_THREADS=           event model's `threads` (unset = the default, one per core)
 #   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is
 #   RESULTS=bench/echo_results.md        "" = don't write
 #
@@ -34,7 +34,7 @@ LOAD_THREADS=${LOAD_THREADS:-1}
 UDP_TIMEOUT_MS=${UDP_TIMEOUT_MS:-200}
 TRANSPORTS=${TRANSPORTS:-"tcp unix udp"}
 SERVERS=${SERVERS:-"c-echo c-echo-2 sockhost-event sockhost-threading sockhost-event-w2"}
-EVENT_THREADS=${EVENT_THREADS:-$CONNS}
+EVENT_THREADS=${EVENT_THREADS:-}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/echo_results.md}
 REF=c-echo
@@ -96,7 +96,7 @@ build() {
 # (c_echo: one process per transport; they are all in one process group).
 start_sockhost() {   # start_sockhost MODEL WORKERS LOG
     local model=$1 workers=$2 logf=$3 conf="$TMP/sockhost-$1-$2.toml" t threads_line=""
-    [ "$model" = event ] && threads_line="threads = $EVENT_THREADS"
+    [ "$model" = event ] && [ -n "$EVENT_THREADS" ] && threads_line="threads = $EVENT_THREADS"
     {
         echo "[host]"
         echo "plugins_dir = \"$ROOT/$BUILD_DIR/plugins\""
@@ -113,10 +113,9 @@ start_sockhost() {   # start_sockhost MODEL WORKERS LOG
             esac
             echo "plugin      = \"echo\""
             echo "concurrency = \"$model\""
-            # echo is a plain StreamRequestHandler: under event it holds a pool
-            # thread for the connection's life, so the stream servers get one
-            # thread per load connection; datagrams keep the default pool.
-            [ "$t" != udp ] && [ -n "$threads_line" ] && echo "$threads_line"
+            # echo is resumable: under event its connections wait in epoll
+            # between messages, so the default pool serves all of them.
+            [ -n "$threads_line" ] && echo "$threads_line"
         done
     } >"$conf"
     setsid "$ROOT/$BUILD_DIR/sockhost" --config "$conf" >"$logf" 2>&1 &
@@ -153,7 +152,7 @@ describe() {
     case $1 in
         c-echo) echo "bench/echo/c_echo, one epoll thread" ;;
         c-echo-2) echo "bench/echo/c_echo, two epoll threads (SO_REUSEPORT for tcp/udp, EPOLLEXCLUSIVE for unix)" ;;
-        sockhost-event) echo "sockhost echo, concurrency = \"event\" (threads = $EVENT_THREADS for tcp/unix, default for udp)" ;;
+        sockhost-event) echo "sockhost echo, concurrency = \"event\" (threads = ${EVENT_THREADS:-default, one per core})" ;;
         sockhost-threading) echo "sockhost echo, concurrency = \"threading\"" ;;
         sockhost-forking) echo "sockhost echo, concurrency = \"forking\"" ;;
         sockhost-event-w2) echo "sockhost echo, concurrency = \"event\" as above, [host] workers = 2" ;;

@@ -25,6 +25,12 @@ public:
     /// Runs (or hands off) one request. Takes ownership by moving from
     /// `request` only once it cannot fail any more; throws otherwise.
     virtual void process_request(BaseServer& server, PendingRequest& request) = 0;
+    /// Once, when serve_forever starts (in the process that serves: after a
+    /// worker fork).
+    virtual void serve_started(BaseServer&) {}
+    /// True when the model receives from the server socket itself (its own
+    /// threads wait on it), so the loop must not.
+    virtual bool takes_socket() const { return false; }
     /// Each loop iteration: reap finished threads or children.
     virtual void service_actions(BaseServer&) {}
     /// Extra descriptors the loop waits on (a ready one means "call

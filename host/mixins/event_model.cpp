@@ -1,30 +1,43 @@
 // SPDX-License-Identifier: MIT
-// The event model (concurrency = "event"), Apache's event MPM idea: the
-// server's loop thread owns every connection through an epoll set, a bounded
-// pool of handler threads runs the requests, and an idle keep-alive
-// connection waits in epoll instead of on a thread.
+// The event model (concurrency = "event"), Apache's event MPM idea done
+// with leader/followers: every connection lives in one epoll set, and the
+// pool threads themselves wait in epoll_wait, so the thread that sees a
+// connection become readable is the thread that serves it: no hand-off, no
+// context switch per request. An idle keep-alive connection waits in epoll
+// instead of on a thread.
 //
-//   loop thread (BaseServer::serve_forever, which also polls the epoll fd):
-//     process_request    accepted connection -> make its handler -> queue,
+//   loop thread (BaseServer::serve_forever):
+//     process_request    accepted connection -> make its handler -> into the
+//                        epoll set armed for EPOLLOUT (a fresh socket is
+//                        writable, so a free pool thread takes it at once),
 //                        or the overload answer when max_queued are waiting
-//     service_actions    epoll_wait(0): parked connections that became
-//                        readable -> queue; every 250 ms, parked ones past
-//                        their idle deadline -> queue to time out
-//   pool threads (`threads` of them):
-//     setup() once, then handle_ready() (a sdk::ResumableHandler) or handle()
-//     (any other handler, run to completion), then park the connection
-//     (EPOLLONESHOT re-armed) or finish() + close it
+//     service_actions    every 250 ms, parked connections past their idle
+//                        deadline -> the job queue; drains refused (lingering)
+//                        connections from its own small epoll set
+//   pool threads (`threads` of them), each: epoll_wait(1 event), then
+//     a connection       setup() once, then handle_ready() (a
+//                        sdk::ResumableHandler) or handle() (any other handler,
+//                        run to completion), then park it again (EPOLLONESHOT
+//                        re-armed) or finish() + close it
+//     the job eventfd    one job from the queue: a datagram to answer, or a
+//                        parked connection to time out or close at shutdown
 //
-// A connection is in one state at a time, changed only under mutex_, and is
-// touched only by the one thread that state belongs to:
+// EPOLLONESHOT makes every readiness go to exactly one thread; a connection
+// is in one state at a time, changed only under mutex_, and is touched only
+// by the one thread that state belongs to:
 //
-//   queued (pool's queue) -> running (a pool thread) -> parked (epoll) -> queued ...
+//   fresh (epoll) -> running (a pool thread) -> parked (epoll) -> running ...
+//   parked -> queued (job queue: time out / close) -> running
 //   running -> closed (finish() ran exactly once, then erased)
 //   lingering (loop thread): refused with 503, draining input until EOF or 2 s
 //
-// Datagram servers: the loop thread receives, the pool answers; at most
-// max_queued datagrams wait, the rest are dropped (and logged, rate-limited).
+// Datagram servers: the socket is in the pool's epoll set (EPOLLEXCLUSIVE);
+// a woken thread receives and answers up to 64 datagrams in a row, and any
+// other free thread may join it. (Without serve_forever, e.g. one
+// handle_request(), the loop receives and queues them: at most max_queued
+// wait, the rest are dropped and logged, rate-limited.)
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,14 +86,27 @@ constexpr std::string_view kServiceUnavailable =
     "\r\n"
     "server overloaded.\r\n";
 
-/// What a pool thread does with a queued connection.
+/// What a pool thread does with a connection it takes.
 enum class Action {
     resume,      // run it: setup (first time), then handle_ready() or handle()
     time_out,    // idle past its deadline: handle_idle_timeout(), finish, close
     close,       // the server is closing: finish, close
 };
 
-enum class State { queued, running, parked, lingering };
+enum class State { fresh, queued, running, parked, lingering };
+
+/// epoll keys below kFirstId are not connections.
+constexpr std::uint64_t kJobsKey = 0;   // the job queue's eventfd
+constexpr std::uint64_t kStopKey = 1;   // the stop eventfd (level-triggered: wakes every thread)
+constexpr std::uint64_t kSocketKey = 2; // a datagram server's socket (EPOLLEXCLUSIVE)
+constexpr std::uint64_t kFirstId = 3;
+
+/// Datagrams one thread receives and answers in a row before it looks at
+/// epoll again.
+constexpr int kDatagramsPerTurn = 64;
+
+/// Set on the pool's threads: a datagram they received is answered inline.
+thread_local bool tls_pool_thread = false;
 
 struct Connection {
     std::uint64_t id = 0;                               // the epoll key
@@ -88,14 +114,15 @@ struct Connection {
     std::unique_ptr<sdk::BaseRequestHandler> handler;
     sdk::ResumableHandler* resumable = nullptr;         // set after setup()
     sdk::StreamRequestHandler* stream = nullptr;        // ditto, for release_buffers()
-    State state = State::queued;
+    State state = State::fresh;
     Action action = Action::resume;
     bool started = false;                               // setup() has run
-    bool registered = false;                            // in the epoll set
+    bool registered = false;                            // in the (pool's) epoll set
     Clock::time_point deadline{};                       // parked / lingering until
 };
 
-/// A pool job: a connection, or a datagram to answer.
+/// A queued job: a connection (time out / close / resume at shutdown), or a
+/// datagram to answer.
 struct Job {
     Connection* connection = nullptr;
     PendingRequest datagram;
@@ -115,7 +142,7 @@ public:
             stop_ = true;
             idle = running_ == 0;
         }
-        work_cv_.notify_all();
+        signal(stop_efd_);
         // Threads still busy here were given up at the shutdown deadline; the
         // host exits without returning through them (as ThreadingMixIn).
         for (auto& t : pool_)
@@ -124,46 +151,72 @@ public:
 
     std::string_view name() const override { return "event"; }
 
+    void serve_started(BaseServer& server) override {
+        start(server);
+        if (server.transport() != sdk::Transport::datagram) return;
+        // The pool receives datagrams itself: each wake-up goes to one
+        // waiting thread (EPOLLEXCLUSIVE), which answers what has arrived,
+        // so a datagram costs no queue and no hand-off.
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u64 = kSocketKey;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server.fileno(), &ev) == 0) takes_socket_ = true;
+    }
+
+    bool takes_socket() const override { return takes_socket_; }
+
     void process_request(BaseServer& server, PendingRequest& request) override {
         start(server);
         if (!request.connection) {
-            queue_datagram(server, request);
+            if (tls_pool_thread) server.process_request_inline(request);   // received by the pool
+            else queue_datagram(server, request);
             return;
         }
         // Made here, on the loop thread, to know its kind for the overload
         // answer; setup() and everything after run on the pool.
         std::unique_ptr<sdk::BaseRequestHandler> handler = server.make_handler(request);
-        const bool http = dynamic_cast<sdk::http::BaseHTTPRequestHandler*>(handler.get()) != nullptr;
         auto c = std::make_unique<Connection>();
         c->request = std::move(request);
         c->handler = std::move(handler);
         {
             std::lock_guard lock(mutex_);
-            if (queue_.size() < max_queued_) {
+            if (waiting_ + queue_.size() < max_queued_) {
+                // A fresh socket is writable: armed for EPOLLOUT it is ready at
+                // once, and the first free pool thread takes it (setup() and
+                // its first turn; a handler may speak first).
+                const int fd = c->request.connection.get();
                 c->id = next_id_++;
-                queue_.push_back(Job{c.get(), {}});
-                conns_.emplace(c->id, std::move(c));
-                live_.store(conns_.size(), std::memory_order_relaxed);
+                epoll_event ev{};
+                ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT;
+                ev.data.u64 = c->id;
+                Connection& mine = *c;
+                conns_.emplace(mine.id, std::move(c));
+                if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0) {
+                    mine.registered = true;
+                    ++waiting_;
+                    live_.store(conns_.size(), std::memory_order_relaxed);
+                    return;
+                }
+                // No room in the epoll set (ENOMEM): closed like an overload.
+                c = std::move(conns_.find(mine.id)->second);
+                conns_.erase(mine.id);
             }
         }
-        if (!c) {
-            work_cv_.notify_one();
-            return;
-        }
+        const bool http = dynamic_cast<sdk::http::BaseHTTPRequestHandler*>(c->handler.get()) != nullptr;
         refuse(std::move(c), http);
     }
 
     void service_actions(BaseServer&) override {
         if (!epoll_) return;
-        epoll_event events[256];
-        int n = ::epoll_wait(epoll_.get(), events, 256, 0);
         const auto now = Clock::now();
+        std::vector<std::unique_ptr<Connection>> closed;   // closed after the lock
         std::size_t queued = 0;
-        std::vector<std::unique_ptr<Connection>> closed;
+        epoll_event events[64];
+        const int n = lingering_ > 0 ? ::epoll_wait(linger_epoll_.get(), events, 64, 0) : 0;
         {
             std::lock_guard lock(mutex_);
-            // Deadlines first: a connection that trickles bytes (slowloris)
-            // is woken by each one, and must still time out.
+            // Deadlines: a connection that trickles bytes (slowloris) is woken
+            // by each one, and must still time out.
             if (now >= next_scan_) {
                 next_scan_ = now + kScanInterval;
                 for (auto it = conns_.begin(); it != conns_.end();) {
@@ -180,22 +233,15 @@ public:
             }
             for (int i = 0; i < n; ++i) {
                 auto it = conns_.find(events[i].data.u64);
-                if (it == conns_.end()) continue;   // closed since
-                Connection& c = *it->second;
-                if (c.state == State::parked) {
-                    enqueue(c, Action::resume);
-                    ++queued;
-                } else if (c.state == State::lingering && !drain(c)) {
-                    closed.push_back(erase(it));
-                }
+                if (it == conns_.end() || it->second->state != State::lingering) continue;   // closed since
+                if (!drain(*it->second)) closed.push_back(erase(it));
             }
         }
-        if (queued == 1) work_cv_.notify_one();
-        else if (queued > 1) work_cv_.notify_all();
+        if (queued > 0) signal(jobs_efd_);
     }
 
     void wait_fds(std::vector<int>& fds) const override {
-        if (epoll_) fds.push_back(epoll_.get());
+        if (linger_epoll_) fds.push_back(linger_epoll_.get());
     }
 
     int poll_timeout_ms() const override {
@@ -207,6 +253,7 @@ public:
 
     std::size_t server_close(BaseServer& server, Clock::time_point deadline) override {
         if (pool_.empty()) return 0;
+        if (takes_socket_) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server.fileno(), nullptr);
         std::vector<std::unique_ptr<Connection>> closed;
         std::unique_lock lock(mutex_);
         closing_ = true;
@@ -218,16 +265,22 @@ public:
             }
             // A parked connection whose next request has already arrived is
             // served (with Connection: close); an idle one is just closed.
+            // Fresh ones are taken by the pool as usual.
             if (c.state == State::parked) enqueue(c, has_input(c) ? Action::resume : Action::close);
             ++it;
         }
-        work_cv_.notify_all();
-        if (block_on_close_)
-            idle_cv_.wait_until(lock, deadline, [&] { return conns_.empty() && running_ == 0; });
-        const std::size_t still = conns_.size() + running_;
+        if (!queue_.empty()) signal(jobs_efd_);
+        if (block_on_close_) {
+            // Datagrams answered inline are counted without the lock (and
+            // without a notification): look again every few milliseconds.
+            auto idle = [&] { return conns_.empty() && running_ == 0 && receiving_.load() == 0; };
+            while (!idle() && Clock::now() < deadline)
+                idle_cv_.wait_until(lock, std::min(deadline, Clock::now() + 20ms), idle);
+        }
+        const std::size_t still = conns_.size() + running_ + receiving_.load();
         stop_ = true;
         lock.unlock();
-        work_cv_.notify_all();
+        signal(stop_efd_);
         closed.clear();
         if (still > 0) {
             server.log(sdk::LogLevel::warning, std::to_string(still) +
@@ -245,28 +298,53 @@ private:
         return cores > 0 ? cores : 1;
     }
 
-    /// On the first request (on the loop thread): the epoll set and the
-    /// pool. Not in the constructor: worker processes fork after the servers
-    /// are made, and neither threads nor an epoll set survive a fork.
+    static void signal(const UniqueFd& efd) {
+        if (!efd) return;
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto r = ::write(efd.get(), &one, sizeof one);
+    }
+
+    /// On the first request (on the loop thread): the epoll sets, the
+    /// eventfds and the pool. Not in the constructor: worker processes fork
+    /// after the servers are made, and neither threads nor an epoll set
+    /// survive a fork.
     void start(BaseServer& server) {
         if (server_ != nullptr) return;
+        auto fail = [](const char* what) { throw std::system_error(errno, std::generic_category(), what); };
         epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-        if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+        linger_epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+        if (!epoll_ || !linger_epoll_) fail("epoll_create1");
+        jobs_efd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        stop_efd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!jobs_efd_ || !stop_efd_) fail("eventfd");
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLONESHOT;
+        ev.data.u64 = kJobsKey;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, jobs_efd_.get(), &ev) < 0) fail("epoll_ctl");
+        ev.events = EPOLLIN;
+        ev.data.u64 = kStopKey;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_efd_.get(), &ev) < 0) fail("epoll_ctl");
         server_ = &server;
         pool_.reserve(threads_);
-        for (std::size_t i = 0; i < threads_; ++i) pool_.emplace_back([this] { work(); });
+        for (std::size_t i = 0; i < threads_; ++i)
+            pool_.emplace_back([this] {
+                tls_pool_thread = true;
+                work();
+            });
     }
 
     void queue_datagram(BaseServer& server, PendingRequest& request) {
+        bool queued = false;
         {
             std::lock_guard lock(mutex_);
             if (queue_.size() < max_queued_) {
                 queue_.push_back(Job{nullptr, std::move(request)});
-                work_cv_.notify_one();
-                return;
+                jobs_.store(queue_.size(), std::memory_order_relaxed);
+                queued = true;
             }
         }
-        note_overload(server, "dropping datagrams");
+        if (queued) signal(jobs_efd_);
+        else note_overload(server, "dropping datagrams");
     }
 
     /// The overload policy (loop thread): HTTP gets a canned 503 and the
@@ -284,11 +362,12 @@ private:
         c->deadline = Clock::now() + kLingerTime;
         std::lock_guard lock(mutex_);
         c->id = next_id_++;
+        // Drained by the loop thread (the pool may be what is overloaded).
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.u64 = c->id;
-        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) return;   // closes now
-        c->registered = true;
+        if (::epoll_ctl(linger_epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) return;   // closes now
+        ++lingering_;
         conns_.emplace(c->id, std::move(c));
         live_.store(conns_.size(), std::memory_order_relaxed);
     }
@@ -333,28 +412,39 @@ private:
         c.state = State::queued;
         c.action = action;
         queue_.push_back(Job{&c, {}});
+        jobs_.store(queue_.size(), std::memory_order_relaxed);
     }
 
     std::unique_ptr<Connection> erase(std::unordered_map<std::uint64_t, std::unique_ptr<Connection>>::iterator it) {
         std::unique_ptr<Connection> c = std::move(it->second);
         conns_.erase(it);
         live_.store(conns_.size(), std::memory_order_relaxed);
-        if (c->registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c->request.connection.get(), nullptr);
+        const int fd = c->request.connection.get();
+        if (c->state == State::lingering) {
+            ::epoll_ctl(linger_epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+            --lingering_;
+        } else if (c->registered) {
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        }
         c->registered = false;
         return c;   // destroyed (socket closed) by the caller, outside the lock
     }
 
     /// Waits in epoll for the connection's next bytes (EPOLLONESHOT: one
-    /// wake-up, then it is ours again). False when it cannot be parked.
+    /// wake-up, one thread, then it is ours again). False when it cannot be
+    /// parked. The moment this returns true another thread may own `c`.
     bool park(Connection& c, Clock::time_point deadline) {
+        c.state = State::parked;
+        c.deadline = deadline;
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
         ev.data.u64 = c.id;
         const int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (::epoll_ctl(epoll_.get(), op, c.request.connection.get(), &ev) < 0) return false;
+        if (::epoll_ctl(epoll_.get(), op, c.request.connection.get(), &ev) < 0) {
+            c.state = State::running;
+            return false;
+        }
         c.registered = true;
-        c.state = State::parked;
-        c.deadline = deadline;
         return true;
     }
 
@@ -362,29 +452,93 @@ private:
 
     void work() {
         for (;;) {
-            Job job;
-            {
-                std::unique_lock lock(mutex_);
-                work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-                if (queue_.empty()) return;   // stopping, nothing left
-                job = std::move(queue_.front());
-                queue_.pop_front();
-                ++running_;
-                if (job.connection) job.connection->state = State::running;
+            // Jobs first: a thread that just finished one looks for the next
+            // without a trip through epoll.
+            if (jobs_.load(std::memory_order_relaxed) > 0 && take_job()) continue;
+            epoll_event ev;
+            const int n = ::epoll_wait(epoll_.get(), &ev, 1, -1);
+            if (n <= 0) continue;   // EINTR
+            switch (ev.data.u64) {
+                case kStopKey: {
+                    std::lock_guard lock(mutex_);
+                    if (stop_ && queue_.empty()) return;
+                    break;   // jobs left: the top of the loop takes them
+                }
+                case kSocketKey:
+                    receive_datagrams();
+                    break;
+                case kJobsKey: {
+                    std::uint64_t count;
+                    [[maybe_unused]] auto r = ::read(jobs_efd_.get(), &count, sizeof count);
+                    epoll_event again{};
+                    again.events = EPOLLIN | EPOLLONESHOT;
+                    again.data.u64 = kJobsKey;
+                    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, jobs_efd_.get(), &again);
+                    take_job();
+                    break;
+                }
+                default:
+                    on_ready(ev.data.u64);
             }
-            if (job.connection) run(*job.connection);
-            else server_->process_request_inline(job.datagram);
-            bool done;
-            {
-                std::lock_guard lock(mutex_);
-                --running_;
-                done = closing_ && running_ == 0 && conns_.empty();
-            }
-            if (done) idle_cv_.notify_all();
         }
     }
 
+    /// The datagram socket is readable: receive and answer on this thread
+    /// until it is drained (other threads may be draining it too).
+    void receive_datagrams() {
+        ++receiving_;
+        for (int i = 0; i < kDatagramsPerTurn; ++i)
+            if (!server_->take_ready_request()) break;
+        --receiving_;
+    }
+
+    /// A connection the epoll set says is ready: run its turn.
+    void on_ready(std::uint64_t id) {
+        Connection* c = nullptr;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = conns_.find(id);
+            if (it == conns_.end()) return;   // closed since
+            c = it->second.get();
+            if (c->state == State::fresh) --waiting_;
+            else if (c->state != State::parked) return;   // a queued job owns it now
+            c->state = State::running;
+            c->action = Action::resume;
+            ++running_;
+        }
+        run(*c);
+    }
+
+    /// Takes and runs one queued job; false when the queue was empty. Wakes
+    /// another thread when more are left.
+    bool take_job() {
+        Job job;
+        bool more;
+        {
+            std::lock_guard lock(mutex_);
+            if (queue_.empty()) return false;
+            job = std::move(queue_.front());
+            queue_.pop_front();
+            jobs_.store(queue_.size(), std::memory_order_relaxed);
+            more = !queue_.empty();
+            ++running_;
+            if (job.connection) job.connection->state = State::running;
+        }
+        if (more) signal(jobs_efd_);
+        if (job.connection) {
+            run(*job.connection);
+        } else {
+            server_->process_request_inline(job.datagram);
+            std::lock_guard lock(mutex_);
+            --running_;
+            if (closing_ && running_ == 0 && conns_.empty()) idle_cv_.notify_all();
+        }
+        return true;
+    }
+
     /// One turn of a connection on a pool thread: serve, then park or close.
+    /// Counted in running_ by the caller; uncounted here, in the same
+    /// critical section that parks or erases it.
     void run(Connection& c) {
         sdk::BaseRequestHandler& handler = *c.handler;
         std::exception_ptr error;
@@ -419,7 +573,10 @@ private:
         }
         if (keep) {
             std::lock_guard lock(mutex_);
-            if (!closing_ && park(c, deadline)) return;
+            if (!closing_ && park(c, deadline)) {
+                --running_;
+                return;
+            }
         }
         // The end of the connection: finish() once, then close (as
         // sdk::run_handler, the first exception is the one logged).
@@ -429,11 +586,16 @@ private:
             if (!error) error = std::current_exception();
         }
         if (error) server_->handle_error(c.request, error);
+        // Out of the epoll set (erase) before the socket closes: a closed
+        // number may be reused by the next accept at once.
         std::unique_ptr<Connection> mine;
+        bool done;
         {
             std::lock_guard lock(mutex_);
             auto it = conns_.find(c.id);
             if (it != conns_.end()) mine = erase(it);
+            --running_;
+            done = closing_ && running_ == 0 && conns_.empty();
         }
         try {
             server_->shutdown_request(c.request);
@@ -441,6 +603,7 @@ private:
             server_->handle_error(c.request, std::current_exception());
         }
         mine.reset();   // the handler is destroyed outside the lock
+        if (done) idle_cv_.notify_all();
     }
 
     const std::size_t threads_;
@@ -448,19 +611,26 @@ private:
     const bool block_on_close_;
 
     BaseServer* server_ = nullptr;    // set by start(), before the pool exists
-    UniqueFd epoll_;
+    UniqueFd epoll_;                  // connections + the two eventfds; the pool waits here
+    UniqueFd linger_epoll_;           // refused connections; the loop thread drains them
+    UniqueFd jobs_efd_;               // the job queue is not empty (EPOLLONESHOT)
+    UniqueFd stop_efd_;               // the pool is to leave (level-triggered)
     std::vector<std::thread> pool_;
 
     std::mutex mutex_;
-    std::condition_variable work_cv_;   // pool threads: a job, or stop_
     std::condition_variable idle_cv_;   // server_close: everything finished
     std::deque<Job> queue_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns_;
-    std::uint64_t next_id_ = 1;
-    std::size_t running_ = 0;           // jobs on pool threads
+    std::uint64_t next_id_ = kFirstId;
+    std::size_t running_ = 0;           // turns and jobs on pool threads
+    std::size_t waiting_ = 0;           // fresh connections not yet taken by a thread
     bool closing_ = false;              // server_close began: nothing parks any more
     bool stop_ = false;                 // pool threads leave once the queue is empty
     std::atomic<std::size_t> live_{0};  // conns_.size(), for poll_timeout_ms
+    std::atomic<std::size_t> jobs_{0};  // queue_.size(), read without the lock
+    std::atomic<std::size_t> lingering_{0};   // in linger_epoll_
+    std::atomic<std::size_t> receiving_{0};   // threads receiving datagrams
+    bool takes_socket_ = false;               // set by serve_started, before the pool reads it
 
     // Loop thread only.
     Clock::time_point next_scan_{};

@@ -63,9 +63,11 @@ void BaseServer::serve_forever() {
     std::vector<pollfd> fds;
     std::vector<int> extra;
     auto last_request = Clock::now();
+    model_->serve_started(*this);
+    const bool model_takes_socket = model_->takes_socket();
     while (!shutdown_requested_.load()) {
         auto now = Clock::now();
-        const bool accepting = now >= accept_paused_until_;
+        const bool accepting = !model_takes_socket && now >= accept_paused_until_;
         fds.clear();
         fds.push_back({wake_.get(), POLLIN, 0});
         if (accepting) fds.push_back({socket_.get(), POLLIN, 0});
@@ -81,7 +83,7 @@ void BaseServer::serve_forever() {
             if (ms < 0) ms = 0;
             timeout = timeout < 0 ? ms : std::min(timeout, ms);
         };
-        if (!accepting) shorten(accept_paused_until_ - now);
+        if (!accepting && !model_takes_socket) shorten(accept_paused_until_ - now);
         if (config_.timeout)
             shorten(last_request + std::chrono::milliseconds(static_cast<long long>(*config_.timeout * 1000)) - now);
 

@@ -101,6 +101,10 @@ public:
     bool access_log_enabled() const override;
 
     // --- Used by concurrency models ------------------------------------------
+    /// One ready request through get_request/verify_request/process_request
+    /// on the calling thread (a model's own thread, for a model that
+    /// takes_socket()); false when none was ready.
+    bool take_ready_request() { return handle_request_noblock(); }
     /// finish_request, handle_error on exception, shutdown_request: one
     /// request from start to end on the calling thread or process.
     void process_request_inline(PendingRequest& request);

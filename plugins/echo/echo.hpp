@@ -9,10 +9,19 @@
 namespace sockhost::plugins::echo {
 
 /// Stream transports: copies rfile to wfile until the peer closes (or
-/// half-closes) its side, then returns; binary-safe.
-class EchoStreamHandler : public sdk::StreamRequestHandler {
+/// half-closes) its side, then returns; binary-safe. Resumable: under
+/// concurrency = "event" a connection waits for its next bytes in the
+/// host's epoll set, not on a thread (handle() serves the other models).
+class EchoStreamHandler : public sdk::StreamRequestHandler, public sdk::ResumableHandler {
 public:
     void handle() override;
+    /// Echoes what has arrived, never waiting for more; close at end of stream.
+    sdk::Resume handle_ready() override;
+    /// The server's io_timeout after the last bytes (none when it is 0).
+    std::chrono::steady_clock::time_point idle_deadline() const override;
+
+private:
+    std::chrono::steady_clock::time_point last_active_{};
 };
 
 /// Datagram transports: one reply per datagram, the same bytes.

@@ -262,6 +262,15 @@ std::string Reader::readline(std::size_t limit) {
 
 // --- Writer ----------------------------------------------------------------
 
+namespace {
+/// Empties the buffer however the send ends: bytes of a failed send are never
+/// sent twice, and a successful one keeps the buffer's capacity for the next.
+struct ClearOnExit {
+    std::string& buffer;
+    ~ClearOnExit() { buffer.clear(); }
+};
+}  // namespace
+
 Writer::Writer(ByteStream& stream, std::size_t buffer_size)
     : stream_(stream), buffer_size_(buffer_size) {}
 Writer::~Writer() = default;
@@ -273,16 +282,14 @@ void Writer::write(std::string_view data) {
         return;
     }
     // Too big to buffer: send what is buffered and the new data in one call.
-    std::string pending;
-    pending.swap(buf_);
-    stream_.write_all(pending, data);
+    ClearOnExit clear{buf_};
+    stream_.write_all(buf_, data);
 }
 
 void Writer::flush() {
     if (buf_.empty()) return;
-    std::string pending;
-    pending.swap(buf_);
-    stream_.write_all(pending);
+    ClearOnExit clear{buf_};
+    stream_.write_all(buf_);
 }
 
 void Writer::release() {
@@ -293,10 +300,9 @@ void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
     if (!buf_.empty()) {
         // The buffered head goes out corked: it and the file's first bytes
         // share a segment.
-        std::string pending;
-        pending.swap(buf_);
-        if (auto* socket = dynamic_cast<SocketStream*>(&stream_)) socket->write_more(pending);
-        else stream_.write_all(pending);
+        ClearOnExit clear{buf_};
+        if (auto* socket = dynamic_cast<SocketStream*>(&stream_)) socket->write_more(buf_);
+        else stream_.write_all(buf_);
     }
     written_ += count;
     stream_.send_file(in_fd, offset, count);

@@ -240,6 +240,46 @@ TEST(EventModel, DatagramsAreAnsweredByThePool) {
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
+TEST(EventModel, EchoConnectionsShareOneThreadBecauseEchoIsResumable) {
+    // A plain handler would hold the only thread for its connection's life,
+    // and the second client would never hear back.
+    TempDir dir;
+    HostProcess host(dir, event_server("echo", "threads = 1\n"));
+    std::vector<Socket> clients;
+    for (int i = 0; i < 5; ++i) clients.push_back(connect_tcp(host.port("ev")));
+    for (int round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < clients.size(); ++i) {
+            const std::string msg = "m" + std::to_string(i) + "-" + std::to_string(round) + "\n";
+            clients[i].send_all(msg);
+            ASSERT_EQ(clients[i].read_until("\n", 5s), msg) << "client " << i << " round " << round;
+        }
+    }
+    // Bulk data larger than socket buffers still comes back whole.
+    const std::string big(1 << 20, 'x');
+    auto reader = std::async(std::launch::async, [&] { return clients[0].read_exactly(big.size(), 10s); });
+    clients[0].send_all(big);
+    EXPECT_EQ(reader.get(), big);
+    for (auto& c : clients) {
+        c.shutdown_write();
+        EXPECT_EQ(c.read_all(5s), "");
+    }
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, AnIdleEchoConnectionIsClosedAfterIoTimeout) {
+    TempDir dir;
+    HostProcess host(dir, event_server("echo", "threads = 1\nio_timeout = 0.3\n"));
+    Socket s = connect_tcp(host.port("ev"));
+    s.send_all("ping\n");
+    ASSERT_EQ(s.read_until("\n", 5s), "ping\n");
+    const auto start = Clock::now();
+    EXPECT_TRUE(s.peer_closed(5s));
+    const auto waited = Clock::now() - start;
+    EXPECT_GE(waited, 200ms);
+    EXPECT_LT(waited, 3s);
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
 TEST(EventModel, AnIdleKeepAliveConnectionCostsUnder20KiB) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     GTEST_SKIP() << "sanitizer runtimes inflate every allocation (redzones, shadow, quarantine); "

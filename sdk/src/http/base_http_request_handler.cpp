@@ -25,10 +25,6 @@ using Clock = std::chrono::steady_clock;
 /// server().stopping() again.
 constexpr std::chrono::milliseconds kIdleSlice{250};
 
-/// Requests one connection may have served in a row on a pool thread
-/// (concurrency = "event") before it yields the thread to the others.
-constexpr int kRequestsPerTurn = 8;
-
 /// Request bodies the handler never read are drained up to this size before
 /// the next request; a larger one closes the connection instead.
 constexpr std::uint64_t kDrainLimit = 64 * 1024;
@@ -536,16 +532,20 @@ Resume BaseHTTPRequestHandler::handle_ready() {
     State& st = *state_;
     int served = 0;
     for (;;) {
-        // Fairness: after a few requests, give the thread back even if the
-        // next request is already in the socket. The host's level-triggered
-        // epoll re-arms at once, so the connection just queues behind the
-        // others instead of holding a pool thread while they wait.
-        if (served >= kRequestsPerTurn && rfile().buffered().empty()) {
+        // After an answer with nothing more buffered, give the thread back
+        // without trying another read: a client that waits for each answer
+        // has sent nothing yet (the read would only say EAGAIN), and bytes
+        // that did arrive wake the re-armed connection at once. Requests
+        // already buffered (pipelined) are answered first: epoll would not
+        // wake for them.
+        if (served > 0 && rfile().buffered().empty()) {
             try {
                 if (wfile().pending() > 0) wfile().flush();
             } catch (const std::system_error&) {
                 return Resume::close;
             }
+            // A parked connection keeps no response-head buffer (~0.5 KiB).
+            std::string().swap(st.head_buf);
             return Resume::park;
         }
         // Read what has arrived until a head is complete (or wrong); never wait.
