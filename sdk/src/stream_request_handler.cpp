@@ -145,7 +145,15 @@ void SocketStream::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 Reader::Reader(ByteStream& stream, std::size_t chunk) : stream_(stream), chunk_(chunk ? chunk : 1) {}
 Reader::~Reader() = default;
 
+namespace {
+/// One read buffer per thread kept from the last Reader::release(): a parked
+/// connection holds no buffer, and the next one resumed on this thread takes
+/// this one back instead of allocating (and zero-filling) 16 KiB again.
+thread_local std::string tls_spare_buffer;
+}  // namespace
+
 char* Reader::reserve_chunk() {
+    if (buf_.empty() && !tls_spare_buffer.empty()) buf_.swap(tls_spare_buffer);
     if (pos_ == end_) {
         pos_ = end_ = 0;
     } else if (pos_ > 64 * 1024 && pos_ * 2 > end_) {
@@ -195,6 +203,7 @@ std::optional<std::size_t> Reader::fill_nowait() {
 
 void Reader::release() {
     if (pos_ == end_) {
+        if (tls_spare_buffer.size() < buf_.size()) tls_spare_buffer.swap(buf_);
         std::string().swap(buf_);
         pos_ = end_ = 0;
         return;

@@ -15,6 +15,7 @@
 #include "sockhost/sdk/http/request_parser.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <vector>
 
@@ -98,23 +99,26 @@ std::string_view line_at(std::string_view data, std::size_t start, std::size_t n
 
 }  // namespace
 
-bool is_token_char(char c) noexcept {
-    // RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
-    // "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-    if (is_alpha(c) || is_digit(c)) return true;
-    switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-            return true;
-        default:
-            return false;
-    }
-}
+namespace {
+/// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+/// "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA, as a table (every
+/// response header name is checked with it).
+constexpr std::array<bool, 256> kTokenChars = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+}  // namespace
+
+bool is_token_char(char c) noexcept { return kTokenChars[static_cast<unsigned char>(c)]; }
 
 bool is_token(std::string_view s) noexcept {
     if (s.empty()) return false;
     for (char c : s)
-        if (!is_token_char(c)) return false;
+        if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
     return true;
 }
 
