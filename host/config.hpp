@@ -64,7 +64,7 @@ struct ServerConfig {
     bool block_on_close = true;            // threading and forking
     int max_threads = 256;                 // threading: live handler threads cap (ours)
     int threads = 0;                       // event: handler pool size; 0 = one per core (ours)
-    int max_queued = 1024;                 // event: jobs waiting for the pool before overload (ours)
+    int max_queued = 1024;                 // event: accepted connections waiting for a first turn before overload (ours)
     double io_timeout = 60.0;              // seconds per I/O wait on a stream connection (ours; 0 = none)
     std::size_t max_packet_size = 8192;    // datagram servers (Python's)
     std::optional<bool> ipv6_only;         // IPV6_V6ONLY; unset = system default

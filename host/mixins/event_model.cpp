@@ -380,7 +380,7 @@ private:
             return;
         server.log(sdk::LogLevel::warning,
                    "overloaded: " + std::to_string(threads_) + " handler thread(s) busy and max_queued (" +
-                       std::to_string(max_queued_) + ") jobs waiting; " + std::string(what) + " (" +
+                       std::to_string(max_queued_) + ") connections waiting; " + std::string(what) + " (" +
                        std::to_string(refused_) + " refused since the last report)");
         last_overload_log_ = now;
         refused_ = 0;
