@@ -52,10 +52,12 @@ CgiConfig CgiConfig::from_options(const sdk::Options& options) {
 
 void validate_options(const sdk::Options& options) {
     using http_static::kOptionKeys;
+    // Every http_static key is a cgi key too: a key added there must be listed here.
+    static_assert(kOptionKeys.size() == 10 && kCgiOptionKeys.size() == 4);
     sdk::http::validate_http_options(
         options, {kOptionKeys[0], kOptionKeys[1], kOptionKeys[2], kOptionKeys[3], kOptionKeys[4],
-                  kOptionKeys[5], kOptionKeys[6], kCgiOptionKeys[0], kCgiOptionKeys[1],
-                  kCgiOptionKeys[2], kCgiOptionKeys[3]});
+                  kOptionKeys[5], kOptionKeys[6], kOptionKeys[7], kOptionKeys[8], kOptionKeys[9],
+                  kCgiOptionKeys[0], kCgiOptionKeys[1], kCgiOptionKeys[2], kCgiOptionKeys[3]});
     (void)http_static::Config::from_options(options);
     (void)CgiConfig::from_options(options);
 }

@@ -400,6 +400,14 @@ TEST(CgiOptions, RejectsUnknownKeysAndBadValues) {
     std::string d = dir.string();
     EXPECT_EQ(key_of(Options{{"directory", d}}), "");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"max_body_size", std::int64_t{10}}, {"listing", false}}), "");
+    // Every http_static key, the open-file cache's included, is a cgi key too.
+    EXPECT_EQ(key_of(Options{{"directory", d},
+                             {"open_file_cache", std::int64_t{0}},
+                             {"open_file_cache_valid", 2.0},
+                             {"open_file_cache_inline", std::int64_t{4096}},
+                             {"etag", false}}),
+              "");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"open_file_cache", std::int64_t{-1}}}), "open_file_cache");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_dirs", std::vector<std::string>{"/x"}}}), "cgi_dirs");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_directories", std::vector<std::string>{"x"}}}),
               "cgi_directories");
