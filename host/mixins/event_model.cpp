@@ -17,14 +17,18 @@
 //   pool threads (`threads` of them), each: epoll_wait(1 event), then
 //     a connection       setup() once, then handle_ready() (a
 //                        sdk::ResumableHandler) or handle() (any other handler,
-//                        run to completion), then park it again (EPOLLONESHOT
-//                        re-armed) or finish() + close it
+//                        run to completion), then park it again or finish() +
+//                        close it
 //     the job eventfd    one job from the queue: a datagram to answer, or a
 //                        parked connection to time out or close at shutdown
 //
-// EPOLLONESHOT makes every readiness go to exactly one thread; a connection
-// is in one state at a time, changed only under mutex_, and is touched only
-// by the one thread that state belongs to:
+// A new connection is armed EPOLLONESHOT, so its first readiness goes to
+// exactly one thread; after its first turn it stays registered
+// edge-triggered, so parking it again costs no system call. An event for a
+// connection that is already running only marks it pending, and its thread
+// serves it again before parking. A connection is in one state at a time,
+// changed only under mutex_ (never held across a system call on the hot
+// path), and is touched only by the one thread that state belongs to:
 //
 //   fresh (epoll) -> running (a pool thread) -> parked (epoll) -> running ...
 //   parked -> queued (job queue: time out / close) -> running
@@ -118,6 +122,8 @@ struct Connection {
     Action action = Action::resume;
     bool started = false;                               // setup() has run
     bool registered = false;                            // in the (pool's) epoll set
+    bool edge = false;                                  // registered edge-triggered (after its first park)
+    bool pending = false;                               // became readable while running: serve again
     Clock::time_point deadline{};                       // parked / lingering until
 };
 
@@ -178,29 +184,35 @@ public:
         auto c = std::make_unique<Connection>();
         c->request = std::move(request);
         c->handler = std::move(handler);
+        Connection* fresh = nullptr;
         {
             std::lock_guard lock(mutex_);
             if (waiting_ + queue_.size() < max_queued_) {
-                // A fresh socket is writable: armed for EPOLLOUT it is ready at
-                // once, and the first free pool thread takes it (setup() and
-                // its first turn; a handler may speak first).
-                const int fd = c->request.connection.get();
                 c->id = next_id_++;
-                epoll_event ev{};
-                ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT;
-                ev.data.u64 = c->id;
-                Connection& mine = *c;
-                conns_.emplace(mine.id, std::move(c));
-                if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0) {
-                    mine.registered = true;
-                    ++waiting_;
-                    live_.store(conns_.size(), std::memory_order_relaxed);
-                    return;
-                }
-                // No room in the epoll set (ENOMEM): closed like an overload.
-                c = std::move(conns_.find(mine.id)->second);
-                conns_.erase(mine.id);
+                c->registered = true;
+                fresh = c.get();
+                conns_.emplace(c->id, std::move(c));
+                ++waiting_;
+                live_.store(conns_.size(), std::memory_order_relaxed);
             }
+        }
+        if (fresh) {
+            // A fresh socket is writable: armed for EPOLLOUT it is ready at
+            // once, and the first free pool thread takes it (setup() and its
+            // first turn; a handler may speak first). Nothing else touches a
+            // fresh connection, so this needs no lock.
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT;
+            ev.data.u64 = fresh->id;
+            if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fresh->request.connection.get(), &ev) == 0) return;
+            // No room in the epoll set (ENOMEM): closed like an overload.
+            std::lock_guard lock(mutex_);
+            auto it = conns_.find(fresh->id);
+            c = std::move(it->second);
+            conns_.erase(it);
+            --waiting_;
+            live_.store(conns_.size(), std::memory_order_relaxed);
+            c->registered = false;
         }
         const bool http = dynamic_cast<sdk::http::BaseHTTPRequestHandler*>(c->handler.get()) != nullptr;
         refuse(std::move(c), http);
@@ -430,21 +442,25 @@ private:
         return c;   // destroyed (socket closed) by the caller, outside the lock
     }
 
-    /// Waits in epoll for the connection's next bytes (EPOLLONESHOT: one
-    /// wake-up, one thread, then it is ours again). False when it cannot be
-    /// parked. The moment this returns true another thread may own `c`.
-    bool park(Connection& c, Clock::time_point deadline) {
-        c.state = State::parked;
-        c.deadline = deadline;
+    /// Removes a connection no longer in conns_ from the epoll set, before
+    /// its socket closes (a closed number may be reused by the next accept
+    /// at once). Without the lock: no event for its id is acted on any more.
+    void unregister(Connection& c) {
+        if (c.registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.request.connection.get(), nullptr);
+        c.registered = false;
+    }
+
+    /// After its first turn a connection stays in the epoll set
+    /// edge-triggered for good: parking it again costs no system call. Its
+    /// thread owns it (state running) while this runs, so an event that
+    /// fires at once only marks it pending. False when it cannot be armed.
+    bool arm_edge(Connection& c) {
+        if (c.edge) return true;
         epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = c.id;
-        const int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (::epoll_ctl(epoll_.get(), op, c.request.connection.get(), &ev) < 0) {
-            c.state = State::running;
-            return false;
-        }
-        c.registered = true;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.request.connection.get(), &ev) < 0) return false;
+        c.edge = true;
         return true;
     }
 
@@ -500,8 +516,14 @@ private:
             auto it = conns_.find(id);
             if (it == conns_.end()) return;   // closed since
             c = it->second.get();
-            if (c->state == State::fresh) --waiting_;
-            else if (c->state != State::parked) return;   // a queued job owns it now
+            if (c->state == State::fresh) {
+                --waiting_;
+            } else if (c->state == State::running) {
+                c->pending = true;   // its thread serves it again before parking
+                return;
+            } else if (c->state != State::parked) {
+                return;   // a queued job owns it now
+            }
             c->state = State::running;
             c->action = Action::resume;
             ++running_;
@@ -544,6 +566,7 @@ private:
         std::exception_ptr error;
         bool keep = false;
         Clock::time_point deadline{};
+    again:
         try {
             if (!c.started) {
                 c.started = true;
@@ -571,11 +594,22 @@ private:
             error = std::current_exception();
             keep = false;
         }
-        if (keep) {
-            std::lock_guard lock(mutex_);
-            if (!closing_ && park(c, deadline)) {
+        if (keep && arm_edge(c)) {
+            std::unique_lock lock(mutex_);
+            if (!closing_) {
+                if (c.pending) {
+                    // Bytes arrived during the turn (edge-triggered: no
+                    // second wake-up will come for them).
+                    c.pending = false;
+                    c.action = Action::resume;
+                    lock.unlock();
+                    keep = false;
+                    goto again;
+                }
+                c.state = State::parked;
+                c.deadline = deadline;
                 --running_;
-                return;
+                return;   // from here another thread may own `c`
             }
         }
         // The end of the connection: finish() once, then close (as
@@ -586,17 +620,20 @@ private:
             if (!error) error = std::current_exception();
         }
         if (error) server_->handle_error(c.request, error);
-        // Out of the epoll set (erase) before the socket closes: a closed
-        // number may be reused by the next accept at once.
         std::unique_ptr<Connection> mine;
         bool done;
         {
             std::lock_guard lock(mutex_);
             auto it = conns_.find(c.id);
-            if (it != conns_.end()) mine = erase(it);
+            if (it != conns_.end()) {
+                mine = std::move(it->second);
+                conns_.erase(it);
+                live_.store(conns_.size(), std::memory_order_relaxed);
+            }
             --running_;
             done = closing_ && running_ == 0 && conns_.empty();
         }
+        unregister(c);   // before the socket closes
         try {
             server_->shutdown_request(c.request);
         } catch (...) {
