@@ -418,6 +418,13 @@ private:
         return n > 0;
     }
 
+    /// True when a read would not wait: bytes, end of stream or an error.
+    static bool readable(const Connection& c) {
+        char byte;
+        ssize_t n = ::recv(c.request.connection.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+
     // --- under mutex_ --------------------------------------------------------
 
     void enqueue(Connection& c, Action action) {
@@ -595,9 +602,15 @@ private:
             keep = false;
         }
         if (keep && arm_edge(c)) {
+            // Edge-triggered: bytes already in the socket when it parks would
+            // never wake it. Bytes that arrive after the handler's last read
+            // do (or mark it pending); so it parks only when that last read
+            // came back short. A resumable handler that reads without rfile
+            // is asked directly (a peek).
+            const bool unread = c.stream ? c.stream->rfile().may_have_more() : readable(c);
             std::unique_lock lock(mutex_);
             if (!closing_) {
-                if (c.pending) {
+                if (c.pending || unread) {
                     // Bytes arrived during the turn (edge-triggered: no
                     // second wake-up will come for them).
                     c.pending = false;

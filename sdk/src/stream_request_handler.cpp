@@ -79,36 +79,47 @@ std::size_t SocketStream::read_some(char* buffer, std::size_t size) {
     }
 }
 
-void SocketStream::write_all(std::string_view data) {
+// Sends start non-blocking: a response that fits the socket buffer (most do)
+// goes out without the send timeout ever being applied; only a send that
+// would wait applies it (one setsockopt) and waits, bounded by it.
+bool SocketStream::must_wait_to_send(int& flags) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    if (!(flags & MSG_DONTWAIT)) return false;   // a blocking send timed out
+    flags &= ~MSG_DONTWAIT;
     apply_timeout(SO_SNDTIMEO, snd_applied_);
+    return true;
+}
+
+void SocketStream::write_all(std::string_view data) {
+    int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
     while (!data.empty()) {
-        ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
+        ssize_t n = ::send(fd_, data.data(), data.size(), flags);
+        if (n < 0 && (errno == EINTR || must_wait_to_send(flags))) continue;
         if (n < 0) throw_errno("send");
         data.remove_prefix(static_cast<std::size_t>(n));
     }
 }
 
 void SocketStream::write_more(std::string_view data) {
-    apply_timeout(SO_SNDTIMEO, snd_applied_);
+    int flags = MSG_NOSIGNAL | MSG_MORE | MSG_DONTWAIT;
     while (!data.empty()) {
-        ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_MORE);
-        if (n < 0 && errno == EINTR) continue;
+        ssize_t n = ::send(fd_, data.data(), data.size(), flags);
+        if (n < 0 && (errno == EINTR || must_wait_to_send(flags))) continue;
         if (n < 0) throw_errno("send");
         data.remove_prefix(static_cast<std::size_t>(n));
     }
 }
 
 void SocketStream::write_all(std::string_view first, std::string_view second) {
-    apply_timeout(SO_SNDTIMEO, snd_applied_);
+    int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
     while (!first.empty()) {
         iovec iov[2] = {{const_cast<char*>(first.data()), first.size()},
                         {const_cast<char*>(second.data()), second.size()}};
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = second.empty() ? 1 : 2;
-        ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
+        ssize_t n = ::sendmsg(fd_, &msg, flags);
+        if (n < 0 && (errno == EINTR || must_wait_to_send(flags))) continue;
         if (n < 0) throw_errno("sendmsg");
         auto sent = static_cast<std::size_t>(n);
         if (sent >= first.size()) {
@@ -173,6 +184,7 @@ std::size_t Reader::fill() {
     std::size_t n = stream_.read_some(room, chunk_);
     end_ += n;
     if (n == 0) eof_ = true;
+    more_ = n == chunk_;
     return n;
 }
 
@@ -189,6 +201,7 @@ std::optional<std::size_t> Reader::fill_nowait() {
     for (;;) {
         ssize_t n = ::recv(fd, room, chunk_, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
+        more_ = false;
         if (n < 0) {
             int e = errno;
             if (e == EAGAIN || e == EWOULDBLOCK) return std::nullopt;
@@ -197,6 +210,7 @@ std::optional<std::size_t> Reader::fill_nowait() {
         }
         end_ += static_cast<std::size_t>(n);
         if (n == 0) eof_ = true;
+        more_ = static_cast<std::size_t>(n) == chunk_;
         return static_cast<std::size_t>(n);
     }
 }

@@ -124,6 +124,39 @@ TEST(EventModel, PipelinedRequestsArrivingInPiecesAreAllAnswered) {
     EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
 }
 
+TEST(EventModel, APipelinedBatchLargerThanOneReadIsAnsweredWhole) {
+    // ~56 KiB of requests in the socket at once: more than one 16 KiB read.
+    // A connection parked edge-triggered with bytes still unread would never
+    // be woken for them.
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n"));
+    Socket s = connect_tcp(host.port("ev"));
+    // Requests of exactly 64 bytes, so a 16 KiB read ends on a request
+    // boundary: the handler answers all it read, finds nothing buffered and
+    // parks while 30 KiB more wait in the socket.
+    constexpr int kRequests = 900;   // under max_keepalive_requests (1000)
+    auto path = [](int i) {
+        std::string n = std::to_string(i);
+        return "/pipelined-" + std::string(27 - n.size(), '0') + n;   // 38 bytes
+    };
+    std::string batch;
+    for (int i = 0; i < kRequests; ++i) {
+        batch += get(path(i), i == kRequests - 1);
+        if (i < kRequests - 1) {
+            ASSERT_EQ(batch.size() % 64, 0u);
+        }
+    }
+    ASSERT_GT(batch.size(), 40u * 1024);
+    auto reader = std::async(std::launch::async, [&] { return s.read_all(20s); });
+    s.send_all(batch);
+    const std::string got = reader.get();
+    std::size_t answers = 0;
+    for (std::size_t at = got.find("HTTP/1.1 200"); at != std::string::npos; at = got.find("HTTP/1.1 200", at + 1))
+        ++answers;
+    EXPECT_EQ(answers, static_cast<std::size_t>(kRequests)) << got.size() << " bytes received";
+    EXPECT_NE(got.find("hello " + path(kRequests - 1)), std::string::npos);
+}
+
 TEST(EventModel, OverloadAnswersHttp503WithRetryAfterAndCloses) {
     TempDir dir;
     HostProcess host(dir, event_server(kSlow, "threads = 1\nmax_queued = 1\n"));

@@ -62,6 +62,10 @@ private:
     /// set_timeout() only records the value, so alternating idle, head and
     /// send timeouts costs no setsockopt() unless that direction is used.
     void apply_timeout(int option, std::chrono::milliseconds& applied);
+    /// After a send failed: true when it was a non-blocking one that would
+    /// have waited; then `flags` lose MSG_DONTWAIT and the send timeout is
+    /// applied, so the caller retries, waiting.
+    bool must_wait_to_send(int& flags);
     int fd_;
     std::chrono::milliseconds timeout_;
     std::chrono::milliseconds rcv_applied_{-1};
@@ -94,6 +98,11 @@ public:
     void consume(std::size_t n);
     /// True once the stream reported end of stream and the buffer is empty.
     bool at_eof() const { return eof_ && pos_ == end_; }
+    /// True when the last read from the stream filled all the room it was
+    /// given, so the stream may hold more right now; false after a shorter
+    /// read, "nothing yet" or end of stream. (The event model parks a
+    /// connection edge-triggered only when this is false.)
+    bool may_have_more() const { return more_; }
     ByteStream& stream() { return stream_; }
 
     /// Like fill(), but never waits: reads what the socket already holds.
@@ -114,6 +123,7 @@ private:
     std::size_t pos_ = 0;      // buffered data is [pos_, end_)
     std::size_t end_ = 0;
     bool eof_ = false;
+    bool more_ = false;        // the last read filled its chunk (in eof_'s padding: the layout of ABI 1.1)
 };
 
 /// wfile: a buffered writer. Data is sent when the buffer fills, on flush(),
