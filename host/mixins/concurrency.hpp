@@ -31,6 +31,9 @@ public:
     /// True when the model receives from the server socket itself (its own
     /// threads wait on it), so the loop must not.
     virtual bool takes_socket() const { return false; }
+    /// The server socket is about to close: stop using it (and return only
+    /// once no thread of the model is inside an accept on it).
+    virtual void release_socket(BaseServer&) {}
     /// Each loop iteration: reap finished threads or children.
     virtual void service_actions(BaseServer&) {}
     /// Extra descriptors the loop waits on (a ready one means "call

@@ -6,21 +6,28 @@
 // context switch per request. An idle keep-alive connection waits in epoll
 // instead of on a thread.
 //
-//   loop thread (BaseServer::serve_forever):
-//     process_request    accepted connection -> make its handler -> into the
-//                        epoll set armed for EPOLLOUT (a fresh socket is
-//                        writable, so a free pool thread takes it at once),
-//                        or the overload answer when max_queued are waiting
-//     service_actions    every 250 ms, parked connections past their idle
-//                        deadline -> the job queue; drains refused (lingering)
-//                        connections from its own small epoll set
 //   pool threads (`threads` of them), each: epoll_wait(1 event), then
+//     the server socket  stream: accept one connection and run its first turn
+//                        here and now; datagrams: receive and answer up to 64
+//                        (EPOLLEXCLUSIVE: one waiting thread per wake-up)
 //     a connection       setup() once, then handle_ready() (a
 //                        sdk::ResumableHandler) or handle() (any other handler,
 //                        run to completion), then park it again or finish() +
 //                        close it
-//     the job eventfd    one job from the queue: a datagram to answer, or a
-//                        parked connection to time out or close at shutdown
+//     the job eventfd    one job from the queue: a parked connection to time
+//                        out or close at shutdown (or a datagram the loop
+//                        received)
+//   loop thread (BaseServer::serve_forever):
+//     process_request    only while every pool thread is busy (takes_socket()
+//                        false, looked at every 50 ms): the loop accepts, the
+//                        connection enters the epoll set armed for EPOLLOUT (a
+//                        fresh socket is writable, so the next free thread
+//                        takes it), or gets the overload answer when
+//                        max_queued are already waiting
+//     service_actions    every 250 ms, parked connections past their idle
+//                        deadline -> the job queue; drains refused (lingering)
+//                        connections from its own small epoll set; resumes the
+//                        pool's accepting after a pause for EMFILE
 //
 // A new connection is armed EPOLLONESHOT, so its first readiness goes to
 // exactly one thread; after its first turn it stays registered
@@ -30,16 +37,15 @@
 // changed only under mutex_ (never held across a system call on the hot
 // path), and is touched only by the one thread that state belongs to:
 //
-//   fresh (epoll) -> running (a pool thread) -> parked (epoll) -> running ...
+//   accepted by a pool thread -> running (that thread) -> parked (epoll) -> running ...
+//   fresh (epoll, accepted by the loop) -> running
 //   parked -> queued (job queue: time out / close) -> running
 //   running -> closed (finish() ran exactly once, then erased)
 //   lingering (loop thread): refused with 503, draining input until EOF or 2 s
 //
-// Datagram servers: the socket is in the pool's epoll set (EPOLLEXCLUSIVE);
-// a woken thread receives and answers up to 64 datagrams in a row, and any
-// other free thread may join it. (Without serve_forever, e.g. one
-// handle_request(), the loop receives and queues them: at most max_queued
-// wait, the rest are dropped and logged, rate-limited.)
+// Without serve_forever (one handle_request()) the loop accepts and
+// receives: connections as "fresh", datagrams through the job queue (at
+// most max_queued wait, the rest are dropped and logged, rate-limited).
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -50,6 +56,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -102,15 +109,24 @@ enum class State { fresh, queued, running, parked, lingering };
 /// epoll keys below kFirstId are not connections.
 constexpr std::uint64_t kJobsKey = 0;   // the job queue's eventfd
 constexpr std::uint64_t kStopKey = 1;   // the stop eventfd (level-triggered: wakes every thread)
-constexpr std::uint64_t kSocketKey = 2; // a datagram server's socket (EPOLLEXCLUSIVE)
+constexpr std::uint64_t kSocketKey = 2; // the server's socket (EPOLLEXCLUSIVE): accept / receive
 constexpr std::uint64_t kFirstId = 3;
 
 /// Datagrams one thread receives and answers in a row before it looks at
 /// epoll again.
 constexpr int kDatagramsPerTurn = 64;
 
-/// Set on the pool's threads: a datagram they received is answered inline.
+/// Set on the pool's threads: a datagram they received is answered inline,
+/// a connection they accepted is served at once.
 thread_local bool tls_pool_thread = false;
+/// Set while a pool thread is inside an accept (release_socket waits for it).
+thread_local bool tls_accepting = false;
+
+/// How long the pool stops accepting after running out of descriptors.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+/// While the pool accepts, the loop looks this often whether every thread is
+/// busy (then it accepts instead, and the overload policy applies).
+constexpr int kSaturationCheckMs = 50;
 
 struct Connection {
     std::uint64_t id = 0;                               // the epoll key
@@ -159,23 +175,41 @@ public:
 
     void serve_started(BaseServer& server) override {
         start(server);
-        if (server.transport() != sdk::Transport::datagram) return;
-        // The pool receives datagrams itself: each wake-up goes to one
-        // waiting thread (EPOLLEXCLUSIVE), which answers what has arrived,
-        // so a datagram costs no queue and no hand-off.
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-        ev.data.u64 = kSocketKey;
-        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server.fileno(), &ev) == 0) takes_socket_ = true;
+        // The pool takes the socket itself: each wake-up goes to one waiting
+        // thread (EPOLLEXCLUSIVE). A datagram is answered by the thread that
+        // received it; a connection is accepted and served (its first turn)
+        // by the thread that accepted it: no queue, no hand-off.
+        stream_socket_ = server.transport() == sdk::Transport::stream;
+        if (add_socket()) takes_socket_ = true;
     }
 
-    bool takes_socket() const override { return takes_socket_; }
+    bool takes_socket() const override {
+        if (!takes_socket_) return false;
+        if (!stream_socket_) return true;
+        // Every thread busy (or out of descriptors): the loop accepts, so new
+        // connections wait for a first turn and max_queued can refuse them.
+        return !accept_paused_.load(std::memory_order_relaxed) &&
+               busy_.load(std::memory_order_relaxed) < threads_;
+    }
+
+    void release_socket(BaseServer& server) override {
+        if (!takes_socket_) return;
+        takes_socket_ = false;
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server.fileno(), nullptr);
+        // A thread already woken may still be inside accept on it.
+        for (int i = 0; i < 2000 && accepting_.load() > 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
 
     void process_request(BaseServer& server, PendingRequest& request) override {
         start(server);
         if (!request.connection) {
             if (tls_pool_thread) server.process_request_inline(request);   // received by the pool
             else queue_datagram(server, request);
+            return;
+        }
+        if (tls_pool_thread) {
+            serve_accepted(server, request);   // accepted by this pool thread
             return;
         }
         // Made here, on the loop thread, to know its kind for the overload
@@ -221,6 +255,8 @@ public:
     void service_actions(BaseServer&) override {
         if (!epoll_) return;
         const auto now = Clock::now();
+        if (accept_paused_.load() && now >= accept_resume_.load() && takes_socket_ && add_socket())
+            accept_paused_.store(false);
         std::vector<std::unique_ptr<Connection>> closed;   // closed after the lock
         std::size_t queued = 0;
         epoll_event events[64];
@@ -257,6 +293,8 @@ public:
     }
 
     int poll_timeout_ms() const override {
+        // The pool accepting: look at its saturation (and an accept pause).
+        if (takes_socket_ && stream_socket_) return kSaturationCheckMs;
         // Parked connections need their idle deadlines checked.
         return live_.load(std::memory_order_relaxed) > 0
                    ? static_cast<int>(std::chrono::milliseconds(kScanInterval).count())
@@ -265,7 +303,7 @@ public:
 
     std::size_t server_close(BaseServer& server, Clock::time_point deadline) override {
         if (pool_.empty()) return 0;
-        if (takes_socket_) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server.fileno(), nullptr);
+        release_socket(server);
         std::vector<std::unique_ptr<Connection>> closed;
         std::unique_lock lock(mutex_);
         closing_ = true;
@@ -343,6 +381,65 @@ private:
                 tls_pool_thread = true;
                 work();
             });
+    }
+
+    /// The server socket into the pool's epoll set; false when it fails.
+    bool add_socket() {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u64 = kSocketKey;
+        return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server_->fileno(), &ev) == 0;
+    }
+
+    /// A pool thread woken by the listening socket: one accept (other free
+    /// threads take the next ones), served here at once (serve_accepted).
+    void accept_one() {
+        ++accepting_;
+        tls_accepting = true;
+        bool exhausted = false;
+        server_->take_ready_request(&exhausted);
+        if (tls_accepting) {   // nothing accepted (serve_accepted clears it)
+            tls_accepting = false;
+            --accepting_;
+        }
+        if (exhausted) pause_accept();
+    }
+
+    /// Out of descriptors: stop the pool accepting for a while (the socket
+    /// stays readable, so it would spin) and say so, at most every 10 s.
+    void pause_accept() {
+        accept_resume_.store(Clock::now() + kAcceptPause);
+        if (!accept_paused_.exchange(true))
+            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server_->fileno(), nullptr);
+        std::lock_guard lock(mutex_);
+        const auto now = Clock::now();
+        if (now - last_exhausted_log_ < std::chrono::seconds(10)) return;
+        last_exhausted_log_ = now;
+        server_->log(sdk::LogLevel::error, "accept: " + std::string(std::strerror(EMFILE)) +
+                                               " (or another resource limit); pausing accept for 100 ms");
+    }
+
+    /// A connection this pool thread just accepted: its first turn runs here
+    /// and now; it enters the epoll set only if it parks.
+    void serve_accepted(BaseServer& server, PendingRequest& request) {
+        if (tls_accepting) {
+            tls_accepting = false;
+            --accepting_;   // out of accept: the socket may close now
+        }
+        auto c = std::make_unique<Connection>();
+        c->handler = server.make_handler(request);
+        c->request = std::move(request);
+        c->state = State::running;
+        Connection& mine = *c;
+        {
+            std::lock_guard lock(mutex_);
+            mine.id = next_id_++;
+            conns_.emplace(mine.id, std::move(c));
+            live_.store(conns_.size(), std::memory_order_relaxed);
+            ++running_;
+            busy_.fetch_add(1, std::memory_order_relaxed);
+        }
+        run(mine);
     }
 
     void queue_datagram(BaseServer& server, PendingRequest& request) {
@@ -466,7 +563,10 @@ private:
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = c.id;
-        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.request.connection.get(), &ev) < 0) return false;
+        // Accepted by a pool thread: not in the set yet.
+        const int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (::epoll_ctl(epoll_.get(), op, c.request.connection.get(), &ev) < 0) return false;
+        c.registered = true;
         c.edge = true;
         return true;
     }
@@ -488,7 +588,8 @@ private:
                     break;   // jobs left: the top of the loop takes them
                 }
                 case kSocketKey:
-                    receive_datagrams();
+                    if (stream_socket_) accept_one();
+                    else receive_datagrams();
                     break;
                 case kJobsKey: {
                     std::uint64_t count;
@@ -534,6 +635,7 @@ private:
             c->state = State::running;
             c->action = Action::resume;
             ++running_;
+            busy_.fetch_add(1, std::memory_order_relaxed);
         }
         run(*c);
     }
@@ -551,6 +653,7 @@ private:
             jobs_.store(queue_.size(), std::memory_order_relaxed);
             more = !queue_.empty();
             ++running_;
+            busy_.fetch_add(1, std::memory_order_relaxed);
             if (job.connection) job.connection->state = State::running;
         }
         if (more) signal(jobs_efd_);
@@ -560,6 +663,7 @@ private:
             server_->process_request_inline(job.datagram);
             std::lock_guard lock(mutex_);
             --running_;
+            busy_.fetch_sub(1, std::memory_order_relaxed);
             if (closing_ && running_ == 0 && conns_.empty()) idle_cv_.notify_all();
         }
         return true;
@@ -622,6 +726,7 @@ private:
                 c.state = State::parked;
                 c.deadline = deadline;
                 --running_;
+                busy_.fetch_sub(1, std::memory_order_relaxed);
                 return;   // from here another thread may own `c`
             }
         }
@@ -644,6 +749,7 @@ private:
                 live_.store(conns_.size(), std::memory_order_relaxed);
             }
             --running_;
+            busy_.fetch_sub(1, std::memory_order_relaxed);
             done = closing_ && running_ == 0 && conns_.empty();
         }
         unregister(c);   // before the socket closes
@@ -680,7 +786,13 @@ private:
     std::atomic<std::size_t> jobs_{0};  // queue_.size(), read without the lock
     std::atomic<std::size_t> lingering_{0};   // in linger_epoll_
     std::atomic<std::size_t> receiving_{0};   // threads receiving datagrams
-    bool takes_socket_ = false;               // set by serve_started, before the pool reads it
+    bool takes_socket_ = false;               // loop thread: the pool has the server socket
+    bool stream_socket_ = false;              // set by serve_started, before the pool reads it
+    std::atomic<int> accepting_{0};           // pool threads inside an accept
+    std::atomic<std::size_t> busy_{0};        // running_, read without the lock
+    std::atomic<bool> accept_paused_{false};  // the pool ran out of descriptors
+    std::atomic<Clock::time_point> accept_resume_{};
+    Clock::time_point last_exhausted_log_{};  // under mutex_
 
     // Loop thread only.
     Clock::time_point next_scan_{};

@@ -64,8 +64,10 @@ void BaseServer::serve_forever() {
     std::vector<int> extra;
     auto last_request = Clock::now();
     model_->serve_started(*this);
-    const bool model_takes_socket = model_->takes_socket();
     while (!shutdown_requested_.load()) {
+        // The model may take the socket (its threads accept or receive), or
+        // hand it back for a while (all of them busy).
+        const bool model_takes_socket = model_->takes_socket();
         auto now = Clock::now();
         const bool accepting = !model_takes_socket && now >= accept_paused_until_;
         fds.clear();
@@ -140,12 +142,16 @@ void BaseServer::handle_request() {
     }
 }
 
-bool BaseServer::handle_request_noblock() {
+bool BaseServer::handle_request_noblock(bool* exhausted) {
     PendingRequest request;
     try {
         if (!get_request(request)) return false;
     } catch (const std::system_error& e) {
         const int err = e.code().value();
+        if (exhausted && (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)) {
+            *exhausted = true;   // a model's thread: the model pauses (and logs) itself
+            return false;
+        }
         if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
             // Out of descriptors or memory: pause accepting instead of spinning
             // on a listening socket that stays readable. Logged at most every 10 s.
@@ -228,8 +234,41 @@ void BaseServer::handle_error(const PendingRequest& request, std::exception_ptr 
     log(sdk::LogLevel::error, "error handling request from " + request.client.to_string() + ": " + what);
 }
 
+namespace {
+/// Lingering close (nginx's lingering_close; lighttpd does the same): when the
+/// client is still sending (a request body nobody read), close() would answer
+/// its bytes with a RST, and a RST can destroy the response before the client
+/// has read it. So after SHUT_WR, input is read and dropped until the client
+/// closes too, for at most kLingerTime / kLingerBytes. One recv when there is
+/// nothing to drop (the usual case).
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 64u << 20;
+
+void linger(int fd) {
+    char scratch[16384];
+    auto drop = [&](int flags) { return ::recv(fd, scratch, sizeof scratch, flags | MSG_TRUNC); };
+    ssize_t n = drop(MSG_DONTWAIT);
+    if (n <= 0) return;   // nothing unread, end of stream, or an error
+    const auto deadline = std::chrono::steady_clock::now() + kLingerTime;
+    std::size_t dropped = static_cast<std::size_t>(n);
+    while (dropped < kLingerBytes) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+        n = drop(MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+        if (n > 0) dropped += static_cast<std::size_t>(n);
+    }
+}
+}  // namespace
+
 void BaseServer::shutdown_request(PendingRequest& request) {
-    if (request.connection) ::shutdown(request.connection.get(), SHUT_WR);
+    if (request.connection) {
+        ::shutdown(request.connection.get(), SHUT_WR);
+        linger(request.connection.get());
+    }
     close_request(request);
 }
 
@@ -253,7 +292,8 @@ std::size_t BaseServer::server_close(Clock::time_point deadline) {
         return still;
     }
     // Close the socket first: new clients are refused at once while the
-    // in-flight requests finish.
+    // in-flight requests finish. (A model whose threads accept stops first.)
+    model_->release_socket(*this);
     close_socket();
     return model_->server_close(*this, deadline);
 }

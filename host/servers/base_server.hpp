@@ -104,7 +104,10 @@ public:
     /// One ready request through get_request/verify_request/process_request
     /// on the calling thread (a model's own thread, for a model that
     /// takes_socket()); false when none was ready.
-    bool take_ready_request() { return handle_request_noblock(); }
+    /// `exhausted` (optional): set instead of pausing the loop's accepting
+    /// when the process is out of descriptors or memory (EMFILE, ENFILE,
+    /// ENOBUFS, ENOMEM), for the model to pause its own.
+    bool take_ready_request(bool* exhausted = nullptr) { return handle_request_noblock(exhausted); }
     /// finish_request, handle_error on exception, shutdown_request: one
     /// request from start to end on the calling thread or process.
     void process_request_inline(PendingRequest& request);
@@ -135,7 +138,7 @@ protected:
     /// Gives the concurrency model the request.
     void process_request(PendingRequest& request);
     /// One ready request through get/verify/process; false when none was ready.
-    bool handle_request_noblock();
+    bool handle_request_noblock(bool* exhausted = nullptr);
 
     ServerConfig config_;
     UniqueFd socket_;

@@ -315,7 +315,9 @@ TEST_P(CacheHost, ConcurrentClientsSeeWholeVersionsWhileFilesAreReplaced) {
     for (int t = 0; t < 4; ++t) {
         clients.emplace_back([&, t] {
             Client c(port_);
-            for (int i = 0; i < 5000 && !stop; ++i) {
+            // 5000 requests, and on until both versions were seen (a replacer
+            // starved by a loaded machine may not have replaced anything yet).
+            for (int i = 0; (i < 5000 || seen != 3) && !stop; ++i) {
                 const bool is_big = (i + t) % 2 == 1;
                 c.send(get_request(is_big ? "/big.bin" : "/small.bin"));
                 Response r = c.next();
@@ -332,7 +334,7 @@ TEST_P(CacheHost, ConcurrentClientsSeeWholeVersionsWhileFilesAreReplaced) {
     }
     // Replace both files by turns until the clients have done plenty (bounded).
     const auto deadline = Clock::now() + std::chrono::milliseconds(5000);
-    for (std::size_t n = 1; (served < 400 || n < 20) && bad == 0 && Clock::now() < deadline; ++n) {
+    for (std::size_t n = 1; (served < 400 || n < 20 || seen != 3) && bad == 0 && Clock::now() < deadline; ++n) {
         replace_file(root() / "small.bin", small[n % 2]);
         replace_file(root() / "big.bin", big[n % 2]);
         std::this_thread::sleep_for(std::chrono::milliseconds(2));

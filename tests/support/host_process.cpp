@@ -277,6 +277,10 @@ std::optional<int> HostProcess::wait_exit(std::chrono::milliseconds timeout) {
         pid_t w = ::waitpid(pid_, &status, WNOHANG);
         if (w == pid_) {
             status_ = decode_status(status);
+            // Its last lines may still be in the pipe: let the reader reach
+            // end of file (bounded: a child it forked may hold the pipe).
+            std::unique_lock lock(mutex_);
+            cv_.wait_for(lock, 2s, [&] { return eof_; });
             return status_;
         }
         if (Clock::now() >= deadline) return std::nullopt;
