@@ -854,7 +854,14 @@ void BaseHTTPRequestHandler::send_response_only(int code, std::string_view messa
         throw std::logic_error("send_response: the response head was already sent");
     if (code < 100 || code > 999) throw std::invalid_argument("send_response: bad status code");
     if (message.empty()) message = reason_phrase(code);
-    std::string line = protocol_version + " " + std::to_string(code) + " ";
+    // The whole head is built in this string: room for a typical one at once
+    // instead of growing it by doubling as the fields are added.
+    std::string line;
+    line.reserve(512);
+    line += protocol_version;
+    line += ' ';
+    line += std::to_string(code);
+    line += ' ';
     // RFC 9112 4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); no CR/LF injection.
     for (char c : message) {
         auto u = static_cast<unsigned char>(c);
