@@ -237,9 +237,7 @@ main() {
         printf '%s' "$summary"
         echo "$sections"
     )
-    echo
-    echo "$report"
-    if [ -n "$RESULTS" ]; then printf '%s\n' "$report" >"$RESULTS"; log "written to ${RESULTS#"$ROOT"/}"; fi
+    publish_report "$report"
     log "took $((SECONDS - t0)) s"
 }
 

@@ -103,15 +103,6 @@ available() {
     esac
 }
 
-wait_ready() {
-    local pid=$1 port=$2 i
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/cgi-bin/hello")" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 declare -A RPS=()
 run_server() {
@@ -120,7 +111,7 @@ run_server() {
     "start_$s" "$port" "$TMP/$s.log"
     pid=$CUR_PID
     STARTED_PGIDS+=("$pid")
-    if ! wait_ready "$pid" "$port"; then
+    if ! wait_ready "$pid" "$port" /cgi-bin/hello; then
         log "$s did not come up:"; tail -n 5 "$TMP/$s.log" >&2
         stop_group "$pid"; return
     fi

@@ -255,9 +255,7 @@ main() {
         echo
         table
     )
-    echo
-    echo "$report"
-    if [ -n "$RESULTS" ]; then printf '%s\n' "$report" >"$RESULTS"; log "written to ${RESULTS#"$ROOT"/}"; fi
+    publish_report "$report"
     log "took $((SECONDS - t0)) s"
 }
 

@@ -49,16 +49,6 @@ bench_cleanup_extra() { stop_holder; }
 tree_threads() {   # threads (LWPs) of every process in the server's session
     ps -o nlwp= -s "$1" 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'
 }
-wait_ready() {
-    local pid=$1 port=$2 i code
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/1k.bin" 2>/dev/null)
-        [ "$code" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # The idle-connection holder: opens N connections (256 connecting at a time),
 # sends one GET on each, reads the whole answer, then keeps them open. Prints
@@ -358,9 +348,7 @@ main() {
         echo
         table
     )
-    echo
-    echo "$report"
-    if [ -n "$RESULTS" ]; then printf '%s\n' "$report" >"$RESULTS"; log "written to ${RESULTS#"$ROOT"/}"; fi
+    publish_report "$report"
     log "took $((SECONDS - t0)) s"
 }
 

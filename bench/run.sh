@@ -83,16 +83,6 @@ install_missing() {
 # ---------------------------------------------------------------- helpers ---
 
 
-wait_ready() {   # wait_ready PID PORT: until GET /1k.bin answers 200 (15 s at most)
-    local pid=$1 port=$2 i code
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/1k.bin" 2>/dev/null)
-        [ "$code" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # ------------------------------------------------------------ the servers ---
 # start_SERVER PORT LOG: starts it in the foreground of a new session (setsid, so
@@ -385,12 +375,7 @@ main() {
         echo
         table
     )
-    echo
-    echo "$report"
-    if [ -n "$RESULTS" ]; then
-        printf '%s\n' "$report" >"$RESULTS"
-        log "written to ${RESULTS#"$ROOT"/}"
-    fi
+    publish_report "$report"
     log "benchmark took $((SECONDS - t_bench)) s (all in all $((SECONDS - t0)) s)"
 }
 

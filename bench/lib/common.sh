@@ -4,7 +4,8 @@
 # groups this script started, stopped on exit with TMP removed; a script may
 # define bench_cleanup_extra to run first); stop_group; build_sockhost
 # (Release into BUILD_DIR, or reuse it with SKIP_BUILD=1); free_port;
-# tree_rss_kib.
+# tree_rss_kib; wait_ready (a server answers 200); publish_report (print the
+# report, write it to RESULTS when set).
 
 log() { printf '[%s %(%H:%M:%S)T] %s\n' "$BENCH_TAG" -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -69,4 +70,24 @@ tree_rss_kib() {   # sum of VmRSS (KiB) over PID and all its descendants
         [ -n "$v" ] && total=$((total + v))
     done
     echo "$total"
+}
+
+wait_ready() {   # wait_ready PID PORT [PATH]: until GET PATH (/1k.bin) answers 200 (15 s at most)
+    local pid=$1 port=$2 path=${3:-/1k.bin} i code
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port$path" 2>/dev/null)
+        [ "$code" = 200 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+publish_report() {   # publish_report TEXT: print it; write it to $RESULTS unless that is empty
+    echo
+    echo "$1"
+    if [ -n "${RESULTS:-}" ]; then
+        printf '%s\n' "$1" >"$RESULTS"
+        log "written to ${RESULTS#"$ROOT"/}"
+    fi
 }

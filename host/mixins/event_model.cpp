@@ -189,7 +189,7 @@ public:
         // Every thread busy (or out of descriptors): the loop accepts, so new
         // connections wait for a first turn and max_queued can refuse them.
         return !accept_paused_.load(std::memory_order_relaxed) &&
-               busy_.load(std::memory_order_relaxed) < threads_;
+               running_.load(std::memory_order_relaxed) < threads_;
     }
 
     void release_socket(BaseServer& server) override {
@@ -241,11 +241,8 @@ public:
             if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fresh->request.connection.get(), &ev) == 0) return;
             // No room in the epoll set (ENOMEM): closed like an overload.
             std::lock_guard lock(mutex_);
-            auto it = conns_.find(fresh->id);
-            c = std::move(it->second);
-            conns_.erase(it);
+            c = take(conns_.find(fresh->id));
             --waiting_;
-            live_.store(conns_.size(), std::memory_order_relaxed);
             c->registered = false;
         }
         const bool http = dynamic_cast<sdk::http::BaseHTTPRequestHandler*>(c->handler.get()) != nullptr;
@@ -273,7 +270,7 @@ public:
                         enqueue(c, Action::time_out);
                         ++queued;
                     } else if (c.state == State::lingering && c.deadline <= now) {
-                        closed.push_back(erase(it++));
+                        closed.push_back(erase_lingering(it++));
                         continue;
                     }
                     ++it;
@@ -282,7 +279,7 @@ public:
             for (int i = 0; i < n; ++i) {
                 auto it = conns_.find(events[i].data.u64);
                 if (it == conns_.end() || it->second->state != State::lingering) continue;   // closed since
-                if (!drain(*it->second)) closed.push_back(erase(it));
+                if (!drain(*it->second)) closed.push_back(erase_lingering(it));
             }
         }
         if (queued > 0) signal(jobs_efd_);
@@ -310,7 +307,7 @@ public:
         for (auto it = conns_.begin(); it != conns_.end();) {
             Connection& c = *it->second;
             if (c.state == State::lingering) {
-                closed.push_back(erase(it++));
+                closed.push_back(erase_lingering(it++));
                 continue;
             }
             // A parked connection whose next request has already arrived is
@@ -437,7 +434,6 @@ private:
             conns_.emplace(mine.id, std::move(c));
             live_.store(conns_.size(), std::memory_order_relaxed);
             ++running_;
-            busy_.fetch_add(1, std::memory_order_relaxed);
         }
         run(mine);
     }
@@ -508,18 +504,19 @@ private:
         return true;
     }
 
-    /// True when the parked connection's peer has sent something (or closed).
-    static bool has_input(const Connection& c) {
+    /// What a read of the connection would find now, without taking it:
+    /// bytes (> 0), end of stream (0), nothing yet or an error (< 0, errno).
+    static ssize_t peek(const Connection& c) {
         char byte;
-        ssize_t n = ::recv(c.request.connection.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n > 0;
+        return ::recv(c.request.connection.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     }
+
+    /// True when the parked connection's peer has sent something.
+    static bool has_input(const Connection& c) { return peek(c) > 0; }
 
     /// True when a read would not wait: bytes, end of stream or an error.
     static bool readable(const Connection& c) {
-        char byte;
-        ssize_t n = ::recv(c.request.connection.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+        return peek(c) >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     }
 
     // --- under mutex_ --------------------------------------------------------
@@ -531,19 +528,24 @@ private:
         jobs_.store(queue_.size(), std::memory_order_relaxed);
     }
 
-    std::unique_ptr<Connection> erase(std::unordered_map<std::uint64_t, std::unique_ptr<Connection>>::iterator it) {
+    using ConnMap = std::unordered_map<std::uint64_t, std::unique_ptr<Connection>>;
+
+    /// Out of conns_: no event for its id is acted on any more. Still in the
+    /// pool's epoll set if it was (unregister() before its socket closes).
+    std::unique_ptr<Connection> take(ConnMap::iterator it) {
         std::unique_ptr<Connection> c = std::move(it->second);
         conns_.erase(it);
         live_.store(conns_.size(), std::memory_order_relaxed);
-        const int fd = c->request.connection.get();
-        if (c->state == State::lingering) {
-            ::epoll_ctl(linger_epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-            --lingering_;
-        } else if (c->registered) {
-            ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-        }
-        c->registered = false;
-        return c;   // destroyed (socket closed) by the caller, outside the lock
+        return c;
+    }
+
+    /// A refused connection done lingering: out of conns_ and the loop's
+    /// epoll set; destroyed (socket closed) by the caller, outside the lock.
+    std::unique_ptr<Connection> erase_lingering(ConnMap::iterator it) {
+        std::unique_ptr<Connection> c = take(it);
+        ::epoll_ctl(linger_epoll_.get(), EPOLL_CTL_DEL, c->request.connection.get(), nullptr);
+        --lingering_;
+        return c;
     }
 
     /// Removes a connection no longer in conns_ from the epoll set, before
@@ -635,7 +637,6 @@ private:
             c->state = State::running;
             c->action = Action::resume;
             ++running_;
-            busy_.fetch_add(1, std::memory_order_relaxed);
         }
         run(*c);
     }
@@ -653,7 +654,6 @@ private:
             jobs_.store(queue_.size(), std::memory_order_relaxed);
             more = !queue_.empty();
             ++running_;
-            busy_.fetch_add(1, std::memory_order_relaxed);
             if (job.connection) job.connection->state = State::running;
         }
         if (more) signal(jobs_efd_);
@@ -663,7 +663,6 @@ private:
             server_->process_request_inline(job.datagram);
             std::lock_guard lock(mutex_);
             --running_;
-            busy_.fetch_sub(1, std::memory_order_relaxed);
             if (closing_ && running_ == 0 && conns_.empty()) idle_cv_.notify_all();
         }
         return true;
@@ -726,8 +725,7 @@ private:
                 c.state = State::parked;
                 c.deadline = deadline;
                 --running_;
-                busy_.fetch_sub(1, std::memory_order_relaxed);
-                return;   // from here another thread may own `c`
+                    return;   // from here another thread may own `c`
             }
         }
         // The end of the connection: finish() once, then close (as
@@ -743,13 +741,8 @@ private:
         {
             std::lock_guard lock(mutex_);
             auto it = conns_.find(c.id);
-            if (it != conns_.end()) {
-                mine = std::move(it->second);
-                conns_.erase(it);
-                live_.store(conns_.size(), std::memory_order_relaxed);
-            }
+            if (it != conns_.end()) mine = take(it);
             --running_;
-            busy_.fetch_sub(1, std::memory_order_relaxed);
             done = closing_ && running_ == 0 && conns_.empty();
         }
         unregister(c);   // before the socket closes
@@ -776,9 +769,11 @@ private:
     std::mutex mutex_;
     std::condition_variable idle_cv_;   // server_close: everything finished
     std::deque<Job> queue_;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns_;
+    ConnMap conns_;
     std::uint64_t next_id_ = kFirstId;
-    std::size_t running_ = 0;           // turns and jobs on pool threads
+    // Turns and jobs on pool threads: changed under mutex_, also read
+    // without it (takes_socket: is every thread busy?).
+    std::atomic<std::size_t> running_{0};
     std::size_t waiting_ = 0;           // fresh connections not yet taken by a thread
     bool closing_ = false;              // server_close began: nothing parks any more
     bool stop_ = false;                 // pool threads leave once the queue is empty
@@ -789,7 +784,6 @@ private:
     bool takes_socket_ = false;               // loop thread: the pool has the server socket
     bool stream_socket_ = false;              // set by serve_started, before the pool reads it
     std::atomic<int> accepting_{0};           // pool threads inside an accept
-    std::atomic<std::size_t> busy_{0};        // running_, read without the lock
     std::atomic<bool> accept_paused_{false};  // the pool ran out of descriptors
     std::atomic<Clock::time_point> accept_resume_{};
     Clock::time_point last_exhausted_log_{};  // under mutex_

@@ -465,15 +465,7 @@ void BaseHTTPRequestHandler::handle_one_request() {
             rfile().stream().set_timeout(left);
             if (rfile().fill() == 0) return;   // EOF in mid-head: nobody to answer
         } catch (const TimeoutError&) {
-            set_partial_requestline();
-            st.force_close = true;
-            st.aborted = true;
-            try {
-                rfile().stream().set_timeout(to_ms(limits_.send_timeout));
-                send_error(408, "Request header timed out");
-                finish_response();
-            } catch (const std::system_error&) {
-            }
+            answer_header_timeout();
             return;
         } catch (const std::system_error&) {
             return;
@@ -614,8 +606,13 @@ void BaseHTTPRequestHandler::handle_idle_timeout() {
     headers.clear();
     st.reset_request(wfile().bytes_written());
     ++st.requests;
-    set_partial_requestline();
     close_connection = true;
+    answer_header_timeout();
+}
+
+void BaseHTTPRequestHandler::answer_header_timeout() {
+    State& st = *state_;
+    set_partial_requestline();
     st.force_close = true;
     st.aborted = true;
     try {

@@ -191,6 +191,8 @@ private:
 
     void dispatch();
     void set_partial_requestline();
+    /// RFC 9110 15.5.9: 408 for a head that did not arrive in time, then close.
+    void answer_header_timeout();
     void handler_failed(std::string_view what);
     void finish_response();
     void drain_body();
