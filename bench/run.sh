@@ -4,18 +4,34 @@
 # nginx and lighttpd, all on 127.0.0.1, measured with wrk in the same run.
 # See bench/README.md.
 #
-#   bench/run.sh                    # DURATION=5 s per wrk run, a few minutes in all
-#   DURATION=10 bench/run.sh        # steadier numbers
+# Cells are interleaved: every server is started up front (idle ones cost no
+# CPU), then for each file and mode wrk loads each server back-to-back, so the
+# figures compared in one row are measured seconds apart, not minutes (this
+# VM's spread is about +-15% per 5 s cell, enough to flip a ratio between
+# servers measured minutes apart under different background load). ROUNDS=N
+# repeats each cell N times, rotating which server goes first, and reports the
+# median.
+#
+#   bench/run.sh                    # DURATION=5 s per wrk run, ~8 minutes for the 8 servers
+#   ROUNDS=3 bench/run.sh           # medians of 3, three times as long
 #
 # Environment (all optional):
 #   DURATION=5        seconds per wrk run
+#   ROUNDS=1          runs per server and cell; req/s, p50, p99 = median over
+#                     rounds (even N: mean of the middle two), errors summed
 #   THREADS=2 CONNS=64  wrk -t / -c
-#   SERVERS="sockhost sockhost-forking python nginx lighttpd"   which columns to run
+#   SERVERS="sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"
+#   SIZES="1k 64k 1m" files to serve (N, Nk or Nm bytes)
+#   MODES="keepalive close keepalive-512 close-512"
+#   WORKERS=1         sockhost-event's [host] workers = nginx's worker_processes
+#   PRIMARY=sockhost-event  the sockhost column compared with the peers
+#   RATIOS="A:B ..."  ratio columns A / B
 #   SKIP_INSTALL=1    do not call apt-get
 #   SKIP_BUILD=1      reuse build-bench/ as it is
 #   BUILD_DIR=build-bench
 #   RESULTS=bench/results.md        where the Markdown report goes ("" = don't write)
-#   KEEP_RAW=DIR      copy every raw wrk report and server log to DIR
+#   KEEP_RAW=DIR      copy every raw wrk report (wrk-SERVER-SIZE-MODE-rROUND.txt)
+#                     and server log to DIR
 #
 # Every step is bounded with `timeout`; the script starts each server in its own
 # session (setsid) and, on exit or Ctrl-C, stops exactly those process groups
@@ -35,13 +51,16 @@ PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column compared with nginx a
 # Ratio columns "A/B": the event model against the bars, each Python-model
 # counterpart against its Python peer.
 RATIOS=${RATIOS:-"$PRIMARY:nginx $PRIMARY:lighttpd $PRIMARY:python sockhost:python sockhost-forking:python-forking"}
-SIZES=(1k 64k 1m)
+ROUNDS=${ROUNDS:-1}
+read -r -a SIZES <<<"${SIZES:-1k 64k 1m}"
 # A mode is keepalive or close, optionally with "-N": N connections instead of $CONNS.
 read -r -a MODES <<<"${MODES:-keepalive close keepalive-512 close-512}"
 
 case "$DURATION" in ''|*[!0-9]*) echo "run.sh: DURATION must be whole seconds" >&2; exit 2 ;; esac
+case "$ROUNDS" in ''|*[!0-9]*|0*) echo "run.sh: ROUNDS must be a positive whole number" >&2; exit 2 ;; esac
 
 BENCH_TAG=bench
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$BENCH/lib/common.sh"
 
 # ---------------------------------------------------------------- install ---
@@ -81,6 +100,11 @@ install_missing() {
 # ------------------------------------------------------------------ build ---
 
 # ---------------------------------------------------------------- helpers ---
+size_bytes() {   # size_bytes 1k|64k|1m|N: the file's length in bytes
+    local n=${1%[km]}
+    case $n in ''|*[!0-9]*) return 1 ;; esac
+    case $1 in *k) echo $((n * 1024)) ;; *m) echo $((n * 1048576)) ;; *) echo "$n" ;; esac
+}
 
 
 
@@ -200,52 +224,120 @@ modes_for() {   # forking: a fork per connection; keep-alive with 64 connections
 }
 
 # --------------------------------------------------------------- results ---
-declare -A RPS P99 P50 ERRS RSS
+# Keyed "server|size|mode". L_* hold one value per round, space-separated (the
+# rounds a server ran, in order); RPS/P50/P99 are their medians, filled in by
+# summarise; ERRS is summed over rounds; RSS is from the last round.
+declare -A L_RPS L_P50 L_P99 RPS P99 P50 ERRS RSS
+declare -A PORT PID DEAD
 declare -a RAN=()
 
-run_server() {
-    local name=$1 port logf size mode out parsed rps p99 reqs errs non2xx
+start_server() {   # start_server NAME: on a free port, until it answers; adds it to RAN
+    local name=$1 port logf
     port=$(free_port) || { log "$name: no free port"; return; }
     logf="$TMP/$name.log"
     log "$name: starting on 127.0.0.1:$port"
     CUR_PID=""
     "start_$name" "$port" "$logf"
     STARTED_PGIDS+=("$CUR_PID")
-    if ! wait_ready "$CUR_PID" "$port"; then
+    if ! wait_ready "$CUR_PID" "$port" "/${SIZES[0]}.bin"; then
         log "$name: did not answer; log:"
         tail -n 20 "$logf" >&2
         stop_group "$CUR_PID"
         return
     fi
+    PORT[$name]=$port
+    PID[$name]=$CUR_PID
     RAN+=("$name")
-    for size in "${SIZES[@]}"; do
-        curl -s -o /dev/null "http://127.0.0.1:$port/$size.bin"   # warm the page cache
-        for mode in $(modes_for "$name"); do
-            out="$TMP/wrk-$name-$size-$mode.txt"
-            local hdr=() conns=$CONNS base=$mode
-            case $mode in *-[0-9]*) conns=${mode##*-}; base=${mode%-*} ;; esac
-            [ "$base" = close ] && hdr=(-H 'Connection: close')
-            if ! kill -0 "$CUR_PID" 2>/dev/null; then
-                log "$name: server died"; break 2
-            fi
-            timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
-                "${hdr[@]}" "http://127.0.0.1:$port/$size.bin" >"$out" 2>&1
-            RSS[$name|$size|$mode]=$(tree_rss_kib "$CUR_PID")
-            parsed=$(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
-            read -r rps p99 reqs errs non2xx p50 <<<"$parsed"
-            [ "$reqs" -eq 0 ] && rps="-"
-            RPS[$name|$size|$mode]=$rps
-            P99[$name|$size|$mode]=$p99
-            P50[$name|$size|$mode]=$p50
-            ERRS[$name|$size|$mode]=$((errs + non2xx))
-            log "$name $size $mode: ${rps} req/s, p99 ${p99} ms, errors $((errs + non2xx)), rss $((RSS[$name|$size|$mode] / 1024)) MiB"
-            sleep 1
+}
+
+alive() {   # alive NAME: false once it has died (reported once, then skipped)
+    [ -n "${DEAD[$1]-}" ] && return 1
+    kill -0 "${PID[$1]}" 2>/dev/null && return 0
+    DEAD[$1]=1
+    log "$1: server died; skipped for the remaining cells; log:"
+    tail -n 20 "$TMP/$1.log" >&2
+    return 1
+}
+
+runs_mode() {   # runs_mode NAME MODE
+    local m
+    for m in $(modes_for "$1"); do [ "$m" = "$2" ] && return 0; done
+    return 1
+}
+
+run_wrk() {   # run_wrk NAME SIZE MODE ROUND: one wrk run, its figures appended to L_*
+    local name=$1 size=$2 mode=$3 round=$4 k="$1|$2|$3" out parsed rps p99 reqs errs non2xx p50
+    local hdr=() conns=$CONNS base=$mode
+    case $mode in *-[0-9]*) conns=${mode##*-}; base=${mode%-*} ;; esac
+    [ "$base" = close ] && hdr=(-H 'Connection: close')
+    out="$TMP/wrk-$name-$size-$mode-r$round.txt"
+    timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
+        "${hdr[@]}" "http://127.0.0.1:${PORT[$name]}/$size.bin" >"$out" 2>&1
+    # right after its own run, before the next server's load
+    RSS[$k]=$(tree_rss_kib "${PID[$name]}")
+    parsed=$(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
+    read -r rps p99 reqs errs non2xx p50 <<<"$parsed"
+    [ "$reqs" -eq 0 ] && rps="-"
+    L_RPS[$k]+="$rps "
+    L_P99[$k]+="$p99 "
+    L_P50[$k]+="$p50 "
+    ERRS[$k]=$((${ERRS[$k]-0} + errs + non2xx))
+    log "$name $size $mode r$round: ${rps} req/s, p99 ${p99} ms, errors $((errs + non2xx)), rss $((RSS[$k] / 1024)) MiB"
+}
+
+run_cell() {   # run_cell SIZE MODE: ROUNDS rounds over the servers that run MODE
+    local size=$1 mode=$2 round s i n
+    local -a order
+    for ((round = 1; round <= ROUNDS; round++)); do
+        order=()
+        for s in "${RAN[@]}"; do runs_mode "$s" "$mode" && alive "$s" && order+=("$s"); done
+        n=${#order[@]}
+        # rotate: round r starts at server (r-1) mod n, so none is always first
+        for ((i = 0; i < n; i++)); do
+            s=${order[(i + round - 1) % n]}
+            alive "$s" || continue
+            run_wrk "$s" "$size" "$mode" "$round"
+            sleep 1   # let the run's connections drain before the next one
         done
     done
-    stop_group "$CUR_PID"
+}
+
+median() {   # median FORMAT VALUE...: "-" values are left out; "-" if none is left
+    printf '%s\n' "${@:2}" | grep -v '^-$' | LC_ALL=C sort -g | awk -v fmt="$1" '
+        { v[NR] = $1 }
+        END { if (NR == 0) print "-"
+              else if (NR % 2) printf fmt "\n", v[(NR + 1) / 2]
+              else printf fmt "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+summarise() {   # RPS/P50/P99 from the rounds; a round that completed nothing counts as 0 req/s
+    local k
+    for k in "${!L_RPS[@]}"; do
+        # shellcheck disable=SC2086  # the lists are space-separated on purpose
+        if [[ ${L_RPS[$k]} =~ [0-9] ]]; then RPS[$k]=$(median %.0f ${L_RPS[$k]//-/0}); else RPS[$k]="-"; fi
+        # shellcheck disable=SC2086
+        P50[$k]=$(median %.2f ${L_P50[$k]})
+        # shellcheck disable=SC2086
+        P99[$k]=$(median %.2f ${L_P99[$k]})
+    done
+}
+
+run_all() {   # every server up, then the cells side by side, then every server down
+    local s size mode
+    for s in $SERVERS; do
+        if available "$s"; then start_server "$s"; else log "$s: not available, skipped"; fi
+    done
+    for size in "${SIZES[@]}"; do
+        for s in "${RAN[@]}"; do   # warm the page cache
+            alive "$s" && timeout 10 curl -s -o /dev/null "http://127.0.0.1:${PORT[$s]}/$size.bin"
+        done
+        for mode in "${MODES[@]}"; do run_cell "$size" "$mode"; done
+    done
     if [ -n "${KEEP_RAW:-}" ]; then
-        mkdir -p "$KEEP_RAW" && cp "$TMP"/wrk-"$name"-*.txt "$logf" "$KEEP_RAW"/ 2>/dev/null
+        mkdir -p "$KEEP_RAW" && cp "$TMP"/wrk-*.txt "$TMP"/*.log "$KEEP_RAW"/ 2>/dev/null
     fi
+    for s in "${RAN[@]}"; do stop_group "${PID[$s]}"; done
+    summarise
 }
 
 cell_rps() {   # req/s, "n/a" when wrk got nothing, "(E:N)" when it counted errors
@@ -299,7 +391,7 @@ table() {
         done
     done
     echo
-    echo "Server RSS after each run (MiB, VmRSS summed over the process and its children):"
+    echo "Server RSS right after its run in the cell's last round (MiB, VmRSS summed over the process and its children):"
     echo
     line="| file | mode |"
     for s in "${cols[@]}"; do line+=" $s |"; done
@@ -311,6 +403,50 @@ table() {
         for mode in "${MODES[@]}"; do
             line="| $size | $mode |"
             for s in "${cols[@]}"; do line+=" $(cell_rss "$s|$size|$mode") |"; done
+            echo "$line"
+        done
+    done
+}
+
+per_round() {   # per_round KEY: its rounds' req/s, "a / b / c"
+    local v=${L_RPS[$1]-}
+    [ -z "$v" ] && { echo "—"; return; }
+    v=${v% }
+    v=${v//-/n/a}
+    echo "${v// / / }"
+}
+per_round_ratio() {   # per_round_ratio A B: req/s A / B round by round, "1.02x / 0.97x"
+    local -a a b
+    local i out=""
+    read -r -a a <<<"${L_RPS[$1]-}"
+    read -r -a b <<<"${L_RPS[$2]-}"
+    for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do
+        out+="${out:+ / }$(awk -v a="${a[i]}" -v b="${b[i]}" 'BEGIN {
+            if (a == "-" || b == "-" || b + 0 <= 0) print "n/a"; else printf "%.2fx", a / b }')"
+    done
+    echo "${out:-n/a}"
+}
+
+rounds_table() {   # req/s of every round, and the ratios round by round (same round = seconds apart)
+    local s size mode line pair a b
+    local -a cols=() pairs=()
+    for s in sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
+    for pair in $RATIOS; do has "${pair%%:*}" && has "${pair##*:}" && pairs+=("$pair"); done
+    line="| file | mode |"
+    for s in "${cols[@]}"; do line+=" $s |"; done
+    for pair in "${pairs[@]}"; do line+=" ${pair%%:*} / ${pair##*:} |"; done
+    echo "$line"
+    line="|---|---|"
+    for s in "${cols[@]}" "${pairs[@]}"; do line+="---:|"; done
+    echo "$line"
+    for size in "${SIZES[@]}"; do
+        for mode in "${MODES[@]}"; do
+            line="| $size | $mode |"
+            for s in "${cols[@]}"; do line+=" $(per_round "$s|$size|$mode") |"; done
+            for pair in "${pairs[@]}"; do
+                a=${pair%%:*}; b=${pair##*:}
+                line+=" $(per_round_ratio "$a|$size|$mode" "$b|$size|$mode") |"
+            done
             echo "$line"
         done
     done
@@ -338,16 +474,16 @@ main() {
 
     DOCROOT="$TMP/www"
     mkdir -p "$DOCROOT"
-    head -c 1024 /dev/urandom >"$DOCROOT/1k.bin"
-    head -c 65536 /dev/urandom >"$DOCROOT/64k.bin"
-    head -c 1048576 /dev/urandom >"$DOCROOT/1m.bin"
+    local size bytes
+    for size in "${SIZES[@]}"; do
+        bytes=$(size_bytes "$size") || die "SIZES: $size is not N, Nk or Nm"
+        head -c "$bytes" /dev/urandom >"$DOCROOT/$size.bin"
+    done
 
     local load_before
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     local t_bench=$SECONDS
-    for s in $SERVERS; do
-        if available "$s"; then run_server "$s"; else log "$s: not available, skipped"; fi
-    done
+    run_all
     local load_after
     load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -363,6 +499,14 @@ main() {
             available "$s" 2>/dev/null || [ "$s" = wrk ] && echo "- $s: $(version_of "$s")"
         done
         echo "- load: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --latency\` per cell, client and servers on the same machine over loopback"
+        echo "- cells interleaved: every server started up front; for each file and mode, wrk loaded each server" \
+             "back-to-back (1 s apart), so the figures in a row were measured seconds apart"
+        if [ "$ROUNDS" -gt 1 ]; then
+            echo "- rounds: $ROUNDS per cell, the order of the servers rotated every round; req/s, p50 and p99 are the" \
+                 "median over the rounds (even count: mean of the middle two), errors summed over the rounds, RSS from the last round"
+        else
+            echo "- rounds: 1 (ROUNDS=1), one wrk run per server and cell"
+        fi
         echo "- servers: sockhost http_static, log_level=warning (no access log): sockhost-event = concurrency \"event\"" \
              "with [host] workers = $WORKERS (threads = cores), sockhost = threading, sockhost-forking = forking (close only);" \
              "python = python3 -m http.server (ThreadingHTTPServer, HTTP/1.0: closes every connection);" \
@@ -374,6 +518,12 @@ main() {
         echo "- (E:N) = wrk counted N socket errors (connect/read/write/timeout) + non-2xx answers; n/a = no request completed; — = not run"
         echo
         table
+        if [ "$ROUNDS" -gt 1 ]; then
+            echo
+            echo "req/s in each round, and the ratios round by round (round 1 / round 2 / ...):"
+            echo
+            rounds_table
+        fi
     )
     publish_report "$report"
     log "benchmark took $((SECONDS - t_bench)) s (all in all $((SECONDS - t0)) s)"
