@@ -128,9 +128,11 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 /// busy (then it accepts instead, and the overload policy applies).
 constexpr int kSaturationCheckMs = 50;
 
+/// One per connection, parked ones included: kept small (the client's
+/// address lives in the handler; the socket is all the model needs).
 struct Connection {
     std::uint64_t id = 0;                               // the epoll key
-    PendingRequest request;                             // the socket and the client
+    UniqueFd socket;                                    // the accepted connection
     std::unique_ptr<sdk::BaseRequestHandler> handler;
     sdk::ResumableHandler* resumable = nullptr;         // set after setup()
     sdk::StreamRequestHandler* stream = nullptr;        // ditto, for release_buffers()
@@ -216,7 +218,7 @@ public:
         // answer; setup() and everything after run on the pool.
         std::unique_ptr<sdk::BaseRequestHandler> handler = server.make_handler(request);
         auto c = std::make_unique<Connection>();
-        c->request = std::move(request);
+        c->socket = std::move(request.connection);
         c->handler = std::move(handler);
         Connection* fresh = nullptr;
         {
@@ -238,7 +240,7 @@ public:
             epoll_event ev{};
             ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT;
             ev.data.u64 = fresh->id;
-            if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fresh->request.connection.get(), &ev) == 0) return;
+            if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fresh->socket.get(), &ev) == 0) return;
             // No room in the epoll set (ENOMEM): closed like an overload.
             std::lock_guard lock(mutex_);
             c = take(conns_.find(fresh->id));
@@ -425,7 +427,7 @@ private:
         }
         auto c = std::make_unique<Connection>();
         c->handler = server.make_handler(request);
-        c->request = std::move(request);
+        c->socket = std::move(request.connection);
         c->state = State::running;
         Connection& mine = *c;
         {
@@ -457,7 +459,7 @@ private:
     void refuse(std::unique_ptr<Connection> c, bool http) {
         note_overload(*server_, http ? "answering new HTTP connections 503" : "closing new connections");
         if (!http) return;   // the socket closes with `c`
-        const int fd = c->request.connection.get();
+        const int fd = c->socket.get();
         // A fresh socket's send buffer is empty: this never blocks.
         [[maybe_unused]] auto sent =
             ::send(fd, kServiceUnavailable.data(), kServiceUnavailable.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -496,7 +498,7 @@ private:
     static bool drain(Connection& c) {
         char scratch[4096];
         for (int i = 0; i < 16; ++i) {
-            ssize_t n = ::recv(c.request.connection.get(), scratch, sizeof scratch, MSG_DONTWAIT);
+            ssize_t n = ::recv(c.socket.get(), scratch, sizeof scratch, MSG_DONTWAIT);
             if (n > 0) continue;
             if (n < 0 && errno == EINTR) continue;
             return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -508,7 +510,7 @@ private:
     /// bytes (> 0), end of stream (0), nothing yet or an error (< 0, errno).
     static ssize_t peek(const Connection& c) {
         char byte;
-        return ::recv(c.request.connection.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return ::recv(c.socket.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     }
 
     /// True when the parked connection's peer has sent something.
@@ -543,7 +545,7 @@ private:
     /// epoll set; destroyed (socket closed) by the caller, outside the lock.
     std::unique_ptr<Connection> erase_lingering(ConnMap::iterator it) {
         std::unique_ptr<Connection> c = take(it);
-        ::epoll_ctl(linger_epoll_.get(), EPOLL_CTL_DEL, c->request.connection.get(), nullptr);
+        ::epoll_ctl(linger_epoll_.get(), EPOLL_CTL_DEL, c->socket.get(), nullptr);
         --lingering_;
         return c;
     }
@@ -551,8 +553,8 @@ private:
     /// Removes a connection no longer in conns_ from the epoll set, before
     /// its socket closes (a closed number may be reused by the next accept
     /// at once). Without the lock: no event for its id is acted on any more.
-    void unregister(Connection& c) {
-        if (c.registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.request.connection.get(), nullptr);
+    void unregister(Connection& c, int fd) {
+        if (c.registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
         c.registered = false;
     }
 
@@ -567,7 +569,7 @@ private:
         ev.data.u64 = c.id;
         // Accepted by a pool thread: not in the set yet.
         const int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (::epoll_ctl(epoll_.get(), op, c.request.connection.get(), &ev) < 0) return false;
+        if (::epoll_ctl(epoll_.get(), op, c.socket.get(), &ev) < 0) return false;
         c.registered = true;
         c.edge = true;
         return true;
@@ -735,7 +737,9 @@ private:
         } catch (...) {
             if (!error) error = std::current_exception();
         }
-        if (error) server_->handle_error(c.request, error);
+        // The base server's hooks take the request as it was accepted.
+        PendingRequest request{std::move(c.socket), {}, handler.client_address()};
+        if (error) server_->handle_error(request, error);
         std::unique_ptr<Connection> mine;
         bool done;
         {
@@ -745,11 +749,11 @@ private:
             --running_;
             done = closing_ && running_ == 0 && conns_.empty();
         }
-        unregister(c);   // before the socket closes
+        unregister(c, request.connection.get());   // before the socket closes
         try {
-            server_->shutdown_request(c.request);
+            server_->shutdown_request(request);
         } catch (...) {
-            server_->handle_error(c.request, std::current_exception());
+            server_->handle_error(request, std::current_exception());
         }
         mine.reset();   // the handler is destroyed outside the lock
         if (done) idle_cv_.notify_all();

@@ -229,16 +229,15 @@ void SimpleHTTPRequestHandler::send_errno(int err) {
     send_error(status);
 }
 
-int SimpleHTTPRequestHandler::open_cached(const fs::path& p, std::string_view name, OpenFile& file,
+int SimpleHTTPRequestHandler::open_cached(const std::string& p, std::string_view name, OpenFile& file,
                                           std::shared_ptr<const CachedFile>& cached) const {
     FileCache* cache = config_->file_cache.get();
     if (cache == nullptr) return open_path(p, file);
-    return cache->open(p.native(), name, [this, &p](OpenFile& f) { return open_path(p, f); }, file,
-                       cached);
+    return cache->open(p, name, [this, &p](OpenFile& f) { return open_path(p, f); }, file, cached);
 }
 
 void SimpleHTTPRequestHandler::serve_path(const UrlPath& url, bool head_only) {
-    fs::path lexical = join_segments(config_->directory, url.segments);
+    const std::string lexical = join_segments_native(config_->directory.native(), url.segments);
     const std::string_view name =
         url.segments.empty() ? std::string_view{} : std::string_view(url.segments.back());
     OpenFile file;
@@ -272,7 +271,8 @@ void SimpleHTTPRequestHandler::serve_path(const UrlPath& url, bool head_only) {
         for (const std::string& index_name : config_->index) {
             OpenFile index;
             std::shared_ptr<const CachedFile> cached_index;
-            if (open_cached(lexical / index_name, index_name, index, cached_index) != 0) continue;
+            if (open_cached(join_segments_native(lexical, {index_name}), index_name, index, cached_index) != 0)
+                continue;
             if (cached_index) {
                 serve_cached(*cached_index, head_only);
                 return;

@@ -197,7 +197,8 @@ protected:
     /// regular file (fresh from the cache, or opened and stored), 0 and
     /// `file` open for anything else (a directory, ...), or an errno. Without
     /// a cache it is open_path. `name` picks a new entry's MIME type.
-    int open_cached(const std::filesystem::path& path, std::string_view name, OpenFile& file,
+    /// `path` is a plain string: a cache hit never builds a filesystem::path.
+    int open_cached(const std::string& path, std::string_view name, OpenFile& file,
                     std::shared_ptr<const CachedFile>& cached) const;
     /// The conditional request headers of the current request.
     ConditionalHeaders conditional_headers() const;

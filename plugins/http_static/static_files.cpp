@@ -212,11 +212,22 @@ TargetResult parse_target(std::string_view target, bool show_dotfiles) {
     return result;
 }
 
+std::string join_segments_native(std::string_view root, const std::vector<std::string>& segments) {
+    std::size_t size = root.size();
+    for (const std::string& seg : segments) size += seg.size() + 1;
+    std::string p;
+    p.reserve(size);
+    p.append(root);
+    for (const std::string& seg : segments) {
+        if (!p.empty() && p.back() != '/') p += '/';   // as path::operator/=
+        p += seg;
+    }
+    return p;
+}
+
 std::filesystem::path join_segments(const std::filesystem::path& root,
                                     const std::vector<std::string>& segments) {
-    std::filesystem::path p = root;
-    for (const std::string& seg : segments) p /= seg;
-    return p;
+    return join_segments_native(root.native(), segments);
 }
 
 bool is_within(const std::filesystem::path& root, const std::filesystem::path& path) {

@@ -79,6 +79,9 @@ inline bool is_dotfile(std::string_view name) { return !name.empty() && name.fro
 /// root / segments..., lexically (no file-system access).
 std::filesystem::path join_segments(const std::filesystem::path& root,
                                     const std::vector<std::string>& segments);
+/// The same as a plain string, one allocation: the per-request form (a
+/// std::filesystem::path also allocates its list of components).
+std::string join_segments_native(std::string_view root, const std::vector<std::string>& segments);
 
 /// True when `path` equals `root` or lies below it, comparing whole
 /// components (so "/srv/www2" is not inside "/srv/www"). Both must be

@@ -153,15 +153,20 @@ void SocketStream::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
 // --- Reader ----------------------------------------------------------------
 
-Reader::Reader(ByteStream& stream, std::size_t chunk) : stream_(stream), chunk_(chunk ? chunk : 1) {}
-Reader::~Reader() = default;
-
 namespace {
-/// One read buffer per thread kept from the last Reader::release(): a parked
-/// connection holds no buffer, and the next one resumed on this thread takes
-/// this one back instead of allocating (and zero-filling) 16 KiB again.
+/// One read buffer per thread kept from the last Reader::release() or
+/// destroyed Reader: a parked connection holds no buffer, and the next one
+/// resumed (or accepted) on this thread takes this one instead of
+/// allocating and zero-filling 16 KiB again (a connection per request).
 thread_local std::string tls_spare_buffer;
 }  // namespace
+
+Reader::Reader(ByteStream& stream, std::size_t chunk) : stream_(stream), chunk_(chunk ? chunk : 1) {}
+
+Reader::~Reader() {
+    // A buffer grown past 64 KiB (a big pipelined burst) is not kept.
+    if (buf_.size() > tls_spare_buffer.size() && buf_.size() <= 64 * 1024) tls_spare_buffer.swap(buf_);
+}
 
 char* Reader::reserve_chunk() {
     if (buf_.empty() && !tls_spare_buffer.empty()) buf_.swap(tls_spare_buffer);

@@ -314,19 +314,21 @@ TEST_P(CacheHost, ConcurrentClientsSeeWholeVersionsWhileFilesAreReplaced) {
     std::vector<std::thread> clients;
     for (int t = 0; t < 4; ++t) {
         clients.emplace_back([&, t] {
-            Client c(port_);
+            auto c = std::make_unique<Client>(port_);
             // 5000 requests, and on until both versions were seen (a replacer
             // starved by a loaded machine may not have replaced anything yet).
             for (int i = 0; (i < 5000 || seen != 3) && !stop; ++i) {
                 const bool is_big = (i + t) % 2 == 1;
-                c.send(get_request(is_big ? "/big.bin" : "/small.bin"));
-                Response r = c.next();
+                c->send(get_request(is_big ? "/big.bin" : "/small.bin"));
+                Response r = c->next();
                 const auto& versions = is_big ? big : small;
                 const int v = r.body == versions[0] ? 0 : r.body == versions[1] ? 1 : -1;
                 if (r.status != 200 || v < 0) {
                     ++bad;
                     return;
                 }
+                // max_keepalive_requests (1000) ends a connection: a new one.
+                if (r.header("connection") == "close") c = std::make_unique<Client>(port_);
                 seen |= 1 << v;
                 ++served;
             }

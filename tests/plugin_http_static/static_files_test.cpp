@@ -183,6 +183,10 @@ TEST(Containment, IsWithinComparesWholeComponents) {
 TEST(Containment, JoinSegmentsIsLexical) {
     EXPECT_EQ(hs::join_segments("/r", {"a", "b c"}), fs::path("/r/a/b c"));
     EXPECT_EQ(hs::join_segments("/r", {}), fs::path("/r"));
+    EXPECT_EQ(hs::join_segments_native("/r", {"a", "b c"}), "/r/a/b c");
+    EXPECT_EQ(hs::join_segments_native("/r/", {"a"}), "/r/a");
+    EXPECT_EQ(hs::join_segments_native("/", {"a", "b"}), "/a/b");
+    EXPECT_EQ(hs::join_segments_native("/r", {}), "/r");
 }
 
 class ResolveWithin : public ::testing::Test {

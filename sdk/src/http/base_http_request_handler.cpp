@@ -536,10 +536,13 @@ Resume BaseHTTPRequestHandler::handle_ready() {
             } catch (const std::system_error&) {
                 return Resume::close;
             }
-            // A parked connection keeps no response-head buffer (~0.5 KiB)
-            // and not the last request's header fields (~0.3 KiB).
+            // A parked connection keeps no response-head buffer (~0.5 KiB),
+            // not the last request's header fields (~0.3 KiB), nor its
+            // request line and target (longer than a string keeps inline).
             std::string().swap(st.head_buf);
             headers = Headers{};
+            std::string().swap(raw_requestline);
+            std::string().swap(path);
             return Resume::park;
         }
         // Read what has arrived until a head is complete (or wrong); never wait.

@@ -101,8 +101,9 @@ public:
     virtual void do_other();
 
     // --- The current request (valid from dispatch until the next request;
-    // under concurrency = "event" `headers` is emptied, its memory released,
-    // when the connection is parked to wait for its next request) ---
+    // under concurrency = "event" `headers`, `path` and `raw_requestline`
+    // are emptied, their memory released, when the connection is parked to
+    // wait for its next request) ---
     std::string command;            // "GET"
     std::string path;               // request-target as sent: "/a%20b?q=1"
     std::string request_version;    // "HTTP/1.1"
