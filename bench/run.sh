@@ -20,10 +20,11 @@
 #   ROUNDS=1          runs per server and cell; req/s, p50, p99 = median over
 #                     rounds (even N: mean of the middle two), errors summed
 #   THREADS=2 CONNS=64  wrk -t / -c
-#   SERVERS="sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"
+#   SERVERS="sockhost-event sockhost-event-cores sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"
 #   SIZES="1k 64k 1m" files to serve (N, Nk or Nm bytes)
 #   MODES="keepalive close keepalive-512 close-512"
 #   WORKERS=1         sockhost-event's [host] workers = nginx's worker_processes
+#   EVENT_THREADS=1   sockhost-event's threads (sockhost-event-cores: the default, = cores)
 #   PRIMARY=sockhost-event  the sockhost column compared with the peers
 #   RATIOS="A:B ..."  ratio columns A / B
 #   SKIP_INSTALL=1    do not call apt-get
@@ -45,8 +46,9 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results.md}
-SERVERS=${SERVERS:-"sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"}
+SERVERS=${SERVERS:-"sockhost-event sockhost-event-cores sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"}
 WORKERS=${WORKERS:-1}          # sockhost-event's [host] workers = nginx's worker_processes
+EVENT_THREADS=${EVENT_THREADS:-1}   # sockhost-event's threads per worker (nginx/lighttpd: one loop each)
 PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column compared with nginx and lighttpd
 # Ratio columns "A/B": the event model against the bars, each Python-model
 # counterpart against its Python peer.
@@ -111,10 +113,11 @@ size_bytes() {   # size_bytes 1k|64k|1m|N: the file's length in bytes
 # ------------------------------------------------------------ the servers ---
 # start_SERVER PORT LOG: starts it in the foreground of a new session (setsid, so
 # its whole process group can be stopped), sets CUR_PID.
-start_sockhost_model() {
-    local model=$1 port=$2 logf=$3 workers_line=""
-    local conf="$TMP/sockhost-$model.toml"
+start_sockhost_model() {   # MODEL THREADS PORT LOG (THREADS "" = the model's default)
+    local model=$1 threads=$2 port=$3 logf=$4 workers_line="" threads_line=""
+    local conf="$TMP/sockhost-$model-$port.toml"
     [ "$model" = event ] && workers_line="workers     = $WORKERS"
+    [ -n "$threads" ] && threads_line="threads     = $threads"
     cat >"$conf" <<EOF
 [host]
 plugins_dir = "$ROOT/$BUILD_DIR/plugins"
@@ -126,15 +129,20 @@ name        = "bench"
 listen      = "tcp://127.0.0.1:$port"
 plugin      = "http_static"
 concurrency = "$model"
+$threads_line
   [server.options]
   directory = "$DOCROOT"
 EOF
     setsid "$ROOT/$BUILD_DIR/sockhost" --config "$conf" >"$logf" 2>&1 &
     CUR_PID=$!
 }
-start_sockhost() { start_sockhost_model threading "$@"; }
-start_sockhost-forking() { start_sockhost_model forking "$@"; }
-start_sockhost-event() { start_sockhost_model event "$@"; }
+start_sockhost() { start_sockhost_model threading "" "$@"; }
+start_sockhost-forking() { start_sockhost_model forking "" "$@"; }
+# The event model compared with the peers runs as many handler threads per
+# worker as nginx and lighttpd run event loops per process: one (EVENT_THREADS).
+start_sockhost-event() { start_sockhost_model event "$EVENT_THREADS" "$@"; }
+# The event model's default (threads = cores), for information.
+start_sockhost-event-cores() { start_sockhost_model event "" "$@"; }
 
 start_python() {
     local port=$1 logf=$2
@@ -208,7 +216,7 @@ EOF
 
 available() {
     case $1 in
-        sockhost|sockhost-forking|sockhost-event) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
+        sockhost|sockhost-forking|sockhost-event|sockhost-event-cores) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
         python|python-forking) [ -n "$PYTHON" ] ;;
         nginx|nginx-log) command -v nginx >/dev/null ;;
         lighttpd) command -v lighttpd >/dev/null ;;
@@ -366,7 +374,7 @@ has() { local s; for s in "${RAN[@]}"; do [ "$s" = "$1" ] && return 0; done; ret
 table() {
     local s size mode k line
     local cols=()
-    for s in sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
+    for s in sockhost-event sockhost-event-cores sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
     line="| file | mode |"
     for s in "${cols[@]}"; do line+=" $s req/s | $s p50 / p99 ms |"; done
     local pair a b
@@ -430,7 +438,7 @@ per_round_ratio() {   # per_round_ratio A B: req/s A / B round by round, "1.02x 
 rounds_table() {   # req/s of every round, and the ratios round by round (same round = seconds apart)
     local s size mode line pair a b
     local -a cols=() pairs=()
-    for s in sockhost-event sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
+    for s in sockhost-event sockhost-event-cores sockhost sockhost-forking python python-forking nginx nginx-log lighttpd; do has "$s" && cols+=("$s"); done
     for pair in $RATIOS; do has "${pair%%:*}" && has "${pair##*:}" && pairs+=("$pair"); done
     line="| file | mode |"
     for s in "${cols[@]}"; do line+=" $s |"; done
@@ -508,7 +516,7 @@ main() {
             echo "- rounds: 1 (ROUNDS=1), one wrk run per server and cell"
         fi
         echo "- servers: sockhost http_static, log_level=warning (no access log): sockhost-event = concurrency \"event\"" \
-             "with [host] workers = $WORKERS (threads = cores), sockhost = threading, sockhost-forking = forking (close only);" \
+             "with [host] workers = $WORKERS and threads = $EVENT_THREADS per worker (as many threads serving as nginx's workers), sockhost-event-cores = the same with the default threads = cores ($(nproc)), sockhost = threading, sockhost-forking = forking (close only);" \
              "python = python3 -m http.server (ThreadingHTTPServer, HTTP/1.0: closes every connection);" \
              "python-forking = socketserver.ForkingMixIn + SimpleHTTPRequestHandler (close only);" \
              "nginx worker_processes $WORKERS, sendfile on, tcp_nopush on, access_log off (nginx-log: on);" \
