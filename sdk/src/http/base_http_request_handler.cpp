@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <stdexcept>
 #include <system_error>
 
@@ -302,7 +303,7 @@ std::string_view reason_phrase(int code) {
 
 struct BaseHTTPRequestHandler::State {
     State(BaseHTTPRequestHandler& self, const Limits& limits)
-        : parser(limits), chunked(limits), resumer(self) {}
+        : parser(limits), resumer(self) {}
 
     /// sdk::resumable()'s answer for an HTTP handler: forwards to its
     /// non-virtual entry points.
@@ -324,7 +325,9 @@ struct BaseHTTPRequestHandler::State {
     std::uint64_t length = 0;          // declared Content-Length
     std::uint64_t remaining = 0;       // Content-Length bytes not read yet
     std::uint64_t body_read = 0;
-    ChunkedDecoder chunked;
+    // Made for the first chunked body: most connections never see one, and
+    // each keeps its State for as long as it is open (parked too).
+    std::unique_ptr<ChunkedDecoder> chunked;
     bool body_done = true;
     bool expect_continue = false;
     bool continue_sent = false;
@@ -353,7 +356,7 @@ struct BaseHTTPRequestHandler::State {
     void reset_request(std::size_t written) {
         framing = BodyFraming::none;
         length = remaining = body_read = 0;
-        chunked.reset();
+        if (chunked) chunked->reset();
         body_done = true;
         expect_continue = continue_sent = false;
         head_buf.clear();
@@ -807,8 +810,9 @@ std::size_t BaseHTTPRequestHandler::read_body_some(char* buffer, std::size_t n) 
         if (st.remaining == 0) st.body_done = true;
         return k;
     }
+    if (!st.chunked) st.chunked = std::make_unique<ChunkedDecoder>(limits_);
     for (;;) {
-        ChunkedDecoder::Step s = st.chunked.step(rfile().buffered(), n);
+        ChunkedDecoder::Step s = st.chunked->step(rfile().buffered(), n);
         if (s.status == ParseStatus::error) abort_request(s.error_code, s.error_message);
         std::size_t k = s.data.size();
         if (k > 0) {
