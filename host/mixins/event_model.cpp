@@ -81,9 +81,6 @@ using namespace std::chrono_literals;
 
 /// How often parked connections are checked against their idle deadline.
 constexpr auto kScanInterval = 250ms;
-/// How long a refused HTTP connection is drained before it is closed, so the
-/// 503 is not destroyed by a reset (closing with unread input sends RST).
-constexpr auto kLingerTime = 2s;
 /// At most one overload log line per this interval.
 constexpr auto kOverloadLogInterval = 5s;
 
@@ -465,11 +462,20 @@ private:
             ::send(fd, kServiceUnavailable.data(), kServiceUnavailable.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         ::shutdown(fd, SHUT_WR);
         c->handler.reset();   // refused before setup(): the handler never ran
+        // Drained by the loop thread (the pool may be what is overloaded).
+        linger_later(std::move(c));
+    }
+
+    /// A connection whose write side is shut and whose client is still
+    /// sending: the loop thread drops what arrives until the client closes
+    /// (or BaseServer::lingering_time passes), then closes it. No thread
+    /// waits for it. `c` has no handler and is not in the pool's epoll set.
+    void linger_later(std::unique_ptr<Connection> c) {
+        const int fd = c->socket.get();
         c->state = State::lingering;
-        c->deadline = Clock::now() + kLingerTime;
+        c->deadline = Clock::now() + BaseServer::lingering_time;
         std::lock_guard lock(mutex_);
         c->id = next_id_++;
-        // Drained by the loop thread (the pool may be what is overloaded).
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.u64 = c->id;
@@ -550,9 +556,11 @@ private:
         return c;
     }
 
-    /// Removes a connection no longer in conns_ from the epoll set, before
-    /// its socket closes (a closed number may be reused by the next accept
-    /// at once). Without the lock: no event for its id is acted on any more.
+    /// Removes a connection no longer in conns_ from the epoll set: before it
+    /// moves to the lingering set, or when its socket may outlive the close
+    /// (shutdown_request may be overridden). A plain close needs none: the
+    /// kernel drops a closed socket from the set, and an event already
+    /// queued for its id finds nothing in conns_. Without the lock.
     void unregister(Connection& c, int fd) {
         if (c.registered) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
         c.registered = false;
@@ -742,20 +750,38 @@ private:
         if (error) server_->handle_error(request, error);
         std::unique_ptr<Connection> mine;
         bool done;
+        bool closing;
         {
             std::lock_guard lock(mutex_);
             auto it = conns_.find(c.id);
             if (it != conns_.end()) mine = take(it);
             --running_;
+            closing = closing_;
             done = closing_ && running_ == 0 && conns_.empty();
         }
-        unregister(c, request.connection.get());   // before the socket closes
+        // Out of conns_: an event still queued for its id is ignored, and
+        // closing the socket takes it out of the epoll set (no EPOLL_CTL_DEL).
+        const int fd = request.connection.get();
+        bool still_sending = false;
         try {
-            server_->shutdown_request(request);
+            if (closing || !mine) {
+                unregister(c, fd);
+                server_->shutdown_request(request);   // drains here (shutdown: nothing parks)
+            } else {
+                still_sending = server_->begin_shutdown(request);   // closed here unless still sending
+            }
         } catch (...) {
             server_->handle_error(request, std::current_exception());
         }
-        mine.reset();   // the handler is destroyed outside the lock
+        if (mine) mine->handler.reset();   // the handler is destroyed outside the lock
+        if (still_sending) {
+            // A request body nobody read, say: a lingering close on the
+            // loop thread, so this thread is free at once.
+            unregister(c, fd);
+            mine->socket = std::move(request.connection);
+            linger_later(std::move(mine));
+        }
+        mine.reset();
         if (done) idle_cv_.notify_all();
     }
 

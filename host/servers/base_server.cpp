@@ -239,25 +239,28 @@ namespace {
 /// client is still sending (a request body nobody read), close() would answer
 /// its bytes with a RST, and a RST can destroy the response before the client
 /// has read it. So after SHUT_WR, input is read and dropped until the client
-/// closes too, for at most kLingerTime / kLingerBytes. One recv when there is
-/// nothing to drop (the usual case).
-constexpr auto kLingerTime = std::chrono::seconds(2);
+/// closes too, for at most lingering_time / kLingerBytes. One recv when there
+/// is nothing to drop (the usual case).
 constexpr std::size_t kLingerBytes = 64u << 20;
 
-void linger(int fd) {
+/// Reads and drops what has arrived, without waiting: bytes dropped, 0 at
+/// end of stream, < 0 when nothing was there (or an error).
+ssize_t drop_unread(int fd) {
     char scratch[16384];
-    auto drop = [&](int flags) { return ::recv(fd, scratch, sizeof scratch, flags | MSG_TRUNC); };
-    ssize_t n = drop(MSG_DONTWAIT);
-    if (n <= 0) return;   // nothing unread, end of stream, or an error
-    const auto deadline = std::chrono::steady_clock::now() + kLingerTime;
-    std::size_t dropped = static_cast<std::size_t>(n);
+    // MSG_TRUNC: TCP discards the bytes without copying them.
+    return ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT | MSG_TRUNC);
+}
+
+/// The rest of a lingering close, on the calling thread.
+void linger(int fd, std::size_t dropped) {
+    const auto deadline = std::chrono::steady_clock::now() + BaseServer::lingering_time;
     while (dropped < kLingerBytes) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
-        n = drop(MSG_DONTWAIT);
+        const ssize_t n = drop_unread(fd);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
         if (n > 0) dropped += static_cast<std::size_t>(n);
     }
@@ -267,9 +270,19 @@ void linger(int fd) {
 void BaseServer::shutdown_request(PendingRequest& request) {
     if (request.connection) {
         ::shutdown(request.connection.get(), SHUT_WR);
-        linger(request.connection.get());
+        const ssize_t n = drop_unread(request.connection.get());
+        if (n > 0) linger(request.connection.get(), static_cast<std::size_t>(n));
     }
     close_request(request);
+}
+
+bool BaseServer::begin_shutdown(PendingRequest& request) {
+    if (request.connection) {
+        ::shutdown(request.connection.get(), SHUT_WR);
+        if (drop_unread(request.connection.get()) > 0) return true;
+    }
+    close_request(request);
+    return false;
 }
 
 void BaseServer::close_request(PendingRequest& request) { request.connection.reset(); }

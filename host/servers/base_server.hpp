@@ -118,8 +118,15 @@ public:
     std::unique_ptr<sdk::BaseRequestHandler> make_handler(PendingRequest& request);
     /// Logs an exception that escaped a request, with server and client.
     void handle_error(const PendingRequest& request, std::exception_ptr error);
-    /// Closes the request (stream: SHUT_WR then close).
+    /// Closes the request (stream: SHUT_WR then close; a client still
+    /// sending is drained first, for at most 2 s: lingering close).
     virtual void shutdown_request(PendingRequest& request);
+    /// shutdown_request without the wait: SHUT_WR and one look for unread
+    /// input. False when the connection was closed here (the usual case);
+    /// true when the client is still sending: the caller drains it until it
+    /// closes (at most lingering_time()) and then closes it.
+    bool begin_shutdown(PendingRequest& request);
+    static constexpr std::chrono::seconds lingering_time{2};
     /// Releases the request in a process that does not serve it (fork parent).
     virtual void close_request(PendingRequest& request);
 

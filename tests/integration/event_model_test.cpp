@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -235,6 +236,48 @@ TEST(EventModel, SlowlorisClientNeitherBlocksOthersNorOutlivesHeaderTimeout) {
     EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
     EXPECT_GE(seconds, 0.9);
     EXPECT_LT(seconds, 3.0);
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, AClientStillSendingAfterItsAnswerDoesNotHoldTheThread) {
+    // A body nobody reads (64 MiB declared: 413 before any of it is read, and
+    // far past what the HTTP layer drains): after the answer the connection
+    // is half-closed and its
+    // input dropped until the client stops (lingering close, so no RST
+    // destroys the answer). That waiting is the loop thread's, not the one
+    // handler thread's.
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n"));
+    const auto port = host.port("ev");
+    Socket rude = connect_tcp(port);
+    rude.send_all("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 67108864\r\n\r\n" +
+                  std::string(32 * 1024, 'b'));
+    // Past max_body_size: answered at once, body unread.
+    const std::string answer = rude.read_until("</html>", 2s);
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 413") << answer;
+    EXPECT_NE(answer.find("</html>"), std::string::npos) << answer;
+    std::atomic<bool> stop{false};
+    std::thread trickle([&] {   // on sending for ~1.5 s (the lingering limit is 2 s)
+        const std::string chunk(1024, 'b');
+        for (int i = 0; i < 30 && !stop; ++i) {
+            try {
+                rude.send_all(chunk);
+            } catch (const std::exception&) {
+                break;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+    });
+    std::this_thread::sleep_for(100ms);
+    for (int i = 0; i < 10; ++i) {
+        auto start = Clock::now();
+        Socket s = connect_tcp(port);
+        s.send_all(get("/quick", true));
+        EXPECT_NE(s.read_all(2s).find("hello /quick"), std::string::npos) << "client " << i;
+        EXPECT_LT(Clock::now() - start, 500ms) << "client " << i;
+    }
+    stop = true;
+    trickle.join();
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
