@@ -46,6 +46,7 @@
 // Without serve_forever (one handle_request()) the loop accepts and
 // receives: connections as "fresh", datagrams through the job queue (at
 // most max_queued wait, the rest are dropped and logged, rate-limited).
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -97,11 +98,14 @@ constexpr std::string_view kServiceUnavailable =
 /// What a pool thread does with a connection it takes.
 enum class Action {
     resume,      // run it: setup (first time), then handle_ready() or handle()
+    write,       // writable again: send the queued output, then go on
     time_out,    // idle past its deadline: handle_idle_timeout(), finish, close
     close,       // the server is closing: finish, close
+    abort,       // a reader too slow for the send timeout: finish, close, drop the queue
 };
 
-enum class State { fresh, queued, running, parked, lingering };
+// parked: waits for input; writing: waits to send queued output (a slow reader).
+enum class State { fresh, queued, running, parked, writing, lingering };
 
 /// epoll keys below kFirstId are not connections.
 constexpr std::uint64_t kJobsKey = 0;   // the job queue's eventfd
@@ -132,10 +136,13 @@ struct Connection {
     UniqueFd socket;                                    // the accepted connection
     std::unique_ptr<sdk::BaseRequestHandler> handler;
     sdk::ResumableHandler* resumable = nullptr;         // set after setup()
-    sdk::StreamRequestHandler* stream = nullptr;        // ditto, for release_buffers()
+    sdk::StreamRequestHandler* stream = nullptr;        // set before setup(): rfile, release_buffers()
+    sdk::DeferringSocketStream* out = nullptr;          // its stream, when the model made it
     State state = State::fresh;
     Action action = Action::resume;
     bool started = false;                               // setup() has run
+    bool finished = false;                              // finish() has run
+    bool close_after_write = false;                     // writing: then finish and close
     bool registered = false;                            // in the (pool's) epoll set
     bool edge = false;                                  // registered edge-triggered (after its first park)
     bool pending = false;                               // became readable while running: serve again
@@ -179,6 +186,9 @@ public:
         // received it; a connection is accepted and served (its first turn)
         // by the thread that accepted it: no queue, no hand-off.
         stream_socket_ = server.transport() == sdk::Transport::stream;
+        // Connections come non-blocking: their DeferringSocketStream waits
+        // with poll(), and queues instead of waiting when deferral is on.
+        if (stream_socket_) server.accept_nonblocking();
         if (add_socket()) takes_socket_ = true;
     }
 
@@ -267,6 +277,9 @@ public:
                     Connection& c = *it->second;
                     if (c.state == State::parked && c.deadline <= now) {
                         enqueue(c, Action::time_out);
+                        ++queued;
+                    } else if (c.state == State::writing && c.deadline <= now) {
+                        enqueue(c, Action::abort);   // the reader took longer than the send timeout
                         ++queued;
                     } else if (c.state == State::lingering && c.deadline <= now) {
                         closed.push_back(erase_lingering(it++));
@@ -641,11 +654,11 @@ private:
             } else if (c->state == State::running) {
                 c->pending = true;   // its thread serves it again before parking
                 return;
-            } else if (c->state != State::parked) {
+            } else if (c->state != State::parked && c->state != State::writing) {
                 return;   // a queued job owns it now
             }
+            c->action = c->state == State::writing ? Action::write : Action::resume;
             c->state = State::running;
-            c->action = Action::resume;
             ++running_;
         }
         run(*c);
@@ -678,6 +691,51 @@ private:
         return true;
     }
 
+    /// Before setup(): a stream handler gets a DeferringSocketStream over its
+    /// (non-blocking) socket; anything else gets its socket back blocking,
+    /// as the other models give it.
+    void prepare_stream(Connection& c) {
+        c.stream = dynamic_cast<sdk::StreamRequestHandler*>(c.handler.get());
+        if (!stream_socket_) return;
+        const int fd = c.socket.get();
+        if (c.stream != nullptr && !c.stream->has_stream()) {
+            auto stream = std::make_unique<sdk::DeferringSocketStream>(fd, std::chrono::milliseconds{0});
+            c.out = stream.get();
+            c.stream->use_stream(std::move(stream));
+            return;
+        }
+        const int flags = ::fcntl(fd, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    }
+
+    enum class Wait { parked, again, failed };
+
+    /// Parks a connection with queued output until its socket is writable
+    /// (edge-triggered EPOLLOUT), for at most the stream's send timeout.
+    /// again: an event came during the turn, try sending now; failed: it
+    /// cannot be armed (close it).
+    Wait wait_writable(Connection& c) {
+        epoll_event ev{};
+        ev.events = EPOLLOUT | EPOLLET;
+        ev.data.u64 = c.id;
+        const int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (::epoll_ctl(epoll_.get(), op, c.socket.get(), &ev) < 0) return Wait::failed;
+        c.registered = true;
+        c.edge = false;   // arm_edge() arms it for input again once the queue is out
+        const auto timeout = c.out->timeout();
+        std::lock_guard lock(mutex_);
+        if (c.pending) {
+            // Something fired during the turn (edge-triggered: it will not
+            // fire again): look now rather than wait for nothing.
+            c.pending = false;
+            return Wait::again;
+        }
+        c.state = State::writing;
+        c.deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+        --running_;
+        return Wait::parked;
+    }
+
     /// One turn of a connection on a pool thread: serve, then park or close.
     /// Counted in running_ by the caller; uncounted here, in the same
     /// critical section that parks or erases it.
@@ -685,24 +743,40 @@ private:
         sdk::BaseRequestHandler& handler = *c.handler;
         std::exception_ptr error;
         bool keep = false;
+        bool abandon = false;   // close without sending what is still queued
         Clock::time_point deadline{};
     again:
         try {
             if (!c.started) {
                 c.started = true;
+                prepare_stream(c);
                 handler.setup();
                 c.resumable = sdk::resumable(handler);
-                c.stream = dynamic_cast<sdk::StreamRequestHandler*>(&handler);
+                // A resumable handler's turn ends instead of waiting on a
+                // slow reader; a plain one runs to completion, waiting.
+                if (c.out && c.resumable) c.out->set_deferral(true);
             }
             switch (c.action) {
                 case Action::resume:
                     if (c.resumable) keep = c.resumable->handle_ready() == sdk::Resume::park;
                     else handler.handle();   // a plain handler: run to completion
                     break;
+                case Action::write:
+                    keep = !c.close_after_write;
+                    if (c.out->flush_pending() && keep) {
+                        // All out: serve what arrived meanwhile (a pipelined
+                        // request waits for the answer before it).
+                        c.action = Action::resume;
+                        goto again;
+                    }
+                    break;
                 case Action::time_out:
                     if (c.resumable) c.resumable->handle_idle_timeout();
                     break;
                 case Action::close:
+                    break;
+                case Action::abort:
+                    abandon = true;
                     break;
             }
             if (keep) {
@@ -713,6 +787,17 @@ private:
         } catch (...) {
             error = std::current_exception();
             keep = false;
+        }
+        // Output queued for a slow reader: the socket is waited for in the
+        // epoll set, not on this thread.
+    queued:
+        if (!error && !abandon && c.out && c.out->pending()) {
+            c.close_after_write = !keep;
+            switch (wait_writable(c)) {
+                case Wait::parked: return;   // from here another thread may own `c`
+                case Wait::again: c.action = Action::write; goto again;
+                case Wait::failed: keep = false; abandon = true; break;
+            }
         }
         if (keep && arm_edge(c)) {
             // Edge-triggered: bytes already in the socket when it parks would
@@ -740,10 +825,18 @@ private:
         }
         // The end of the connection: finish() once, then close (as
         // sdk::run_handler, the first exception is the one logged).
-        try {
-            handler.finish();
-        } catch (...) {
-            if (!error) error = std::current_exception();
+        if (!c.finished) {
+            c.finished = true;
+            try {
+                handler.finish();
+            } catch (...) {
+                if (!error) error = std::current_exception();
+            }
+            // What finish() wrote may be queued too: sent before closing.
+            if (!error && !abandon && c.out && c.out->pending()) {
+                keep = false;
+                goto queued;
+            }
         }
         // The base server's hooks take the request as it was accepted.
         PendingRequest request{std::move(c.socket), {}, handler.client_address()};

@@ -89,6 +89,9 @@ public:
     /// Makes stopping() true (async-signal-safe): handlers finish their
     /// current request and return. Used in forked children on SIGTERM.
     void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
+    /// Accepted connections come non-blocking (concurrency = "event": its
+    /// stream waits with poll(), not in a blocking call). Before serving.
+    void accept_nonblocking() { accept_nonblocking_ = true; }
     /// In a worker process: closing must not remove the Unix socket file,
     /// which the supervisor and the other workers still use.
     void keep_socket_file() { remove_socket_file_ = false; }
@@ -151,6 +154,7 @@ protected:
     UniqueFd socket_;
     sdk::SocketAddress server_address_;
     bool remove_socket_file_ = true;
+    bool accept_nonblocking_ = false;
 
 private:
     sdk::HandlerFactory factory_;

@@ -94,8 +94,10 @@ void TCPServer::server_activate() {
 
 bool TCPServer::get_request(PendingRequest& request) {
     socklen_t len = sdk::SocketAddress::capacity();
-    // Blocking connection (handlers use timeouts), inherited by no exec'd child.
-    int fd = ::accept4(socket_.get(), request.client.data(), &len, SOCK_CLOEXEC);
+    // Blocking connection (handlers use timeouts) unless the model waits
+    // with poll() (accept_nonblocking); inherited by no exec'd child.
+    int fd = ::accept4(socket_.get(), request.client.data(), &len,
+                       SOCK_CLOEXEC | (accept_nonblocking_ ? SOCK_NONBLOCK : 0));
     if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
             errno == EPROTO)

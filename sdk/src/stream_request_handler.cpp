@@ -2,7 +2,9 @@
 // Byte streams, rfile/wfile and StreamRequestHandler.
 #include "sockhost/sdk/stream_request_handler.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -11,7 +13,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <deque>
 #include <system_error>
 
 #include "sockhost/sdk/errors.hpp"
@@ -150,6 +154,201 @@ void SocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
 }
 
 void SocketStream::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+// --- DeferringSocketStream -------------------------------------------------
+
+namespace {
+/// A queued file range costs this much of max_queued() (it holds a descriptor).
+constexpr std::size_t kFilePartCost = 4096;
+}  // namespace
+
+struct DeferringSocketStream::Queue {
+    struct Part {
+        std::string bytes;     // bytes to send (empty for a file range)
+        std::size_t pos = 0;   // ... already sent
+        int file = -1;         // a duplicate of the file's descriptor, owned
+        off_t offset = 0;
+        std::size_t count = 0;
+    };
+    std::deque<Part> parts;
+    std::size_t cost = 0;   // bytes left + kFilePartCost per file range
+
+    ~Queue() {
+        for (Part& p : parts)
+            if (p.file >= 0) ::close(p.file);
+    }
+    bool empty() const { return parts.empty(); }
+    void add_bytes(std::string_view a, std::string_view b) {
+        Part p;
+        p.bytes.reserve(a.size() + b.size());
+        p.bytes.append(a).append(b);
+        cost += p.bytes.size();
+        parts.push_back(std::move(p));
+    }
+    void add_file(int in_fd, off_t offset, std::size_t count) {
+        Part p;
+        p.file = ::fcntl(in_fd, F_DUPFD_CLOEXEC, 0);   // the caller closes its own
+        if (p.file < 0) throw std::system_error(errno, std::generic_category(), "dup");
+        p.offset = offset;
+        p.count = count;
+        cost += kFilePartCost;
+        parts.push_back(std::move(p));
+    }
+    void pop() {
+        Part& p = parts.front();
+        if (p.file >= 0) {
+            ::close(p.file);
+            cost -= kFilePartCost;
+        } else {
+            cost -= p.bytes.size() - p.pos;
+        }
+        parts.pop_front();
+    }
+};
+
+DeferringSocketStream::DeferringSocketStream(int fd, std::chrono::milliseconds timeout)
+    : fd_(fd), timeout_(timeout), queue_(std::make_unique<Queue>()) {}
+
+DeferringSocketStream::~DeferringSocketStream() = default;
+
+bool DeferringSocketStream::pending() const { return !queue_->empty(); }
+
+void DeferringSocketStream::wait_for(short events, const char* what) {
+    pollfd p{fd_, events, 0};
+    const int ms = timeout_.count() > 0 ? static_cast<int>(std::min<std::int64_t>(timeout_.count(), INT32_MAX)) : -1;
+    for (;;) {
+        int n = ::poll(&p, 1, ms);
+        if (n > 0) return;   // ready, or an error the next call reports
+        if (n == 0) throw TimeoutError(std::string(what) + " timed out");
+        if (errno != EINTR) throw_errno("poll");
+    }
+}
+
+bool DeferringSocketStream::flush_pending() {
+    Queue& q = *queue_;
+    while (!q.empty()) {
+        Queue::Part& p = q.parts.front();
+        ssize_t n;
+        if (p.file >= 0) {
+            n = ::sendfile(fd_, p.file, &p.offset, std::min<std::size_t>(p.count, 1u << 30));
+            if (n == 0) throw std::system_error(std::make_error_code(std::errc::io_error),
+                                                "file shrank while being sent");
+        } else {
+            n = ::send(fd_, p.bytes.data() + p.pos, p.bytes.size() - p.pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+            throw_errno(p.file >= 0 ? "sendfile" : "send");
+        }
+        const auto sent = static_cast<std::size_t>(n);
+        if (p.file >= 0) {
+            p.count -= sent;   // sendfile advanced p.offset
+            if (p.count == 0) q.pop();
+        } else {
+            p.pos += sent;
+            q.cost -= sent;
+            if (p.pos == p.bytes.size()) q.pop();
+        }
+    }
+    return true;
+}
+
+void DeferringSocketStream::drain_queue() {
+    while (!flush_pending()) wait_for(POLLOUT, "send");
+}
+
+void DeferringSocketStream::send_or_queue(std::string_view first, std::string_view second, int flags) {
+    if (!queue_->empty()) {
+        // Behind queued output: it joins the queue, or (too much queued, or
+        // no deferral) the queue goes first, waiting.
+        if (deferral_ && queue_->cost + first.size() + second.size() <= max_queued()) {
+            queue_->add_bytes(first, second);
+            return;
+        }
+        drain_queue();
+    }
+    while (!first.empty() || !second.empty()) {
+        iovec iov[2];
+        std::size_t parts = 0;
+        if (!first.empty()) iov[parts++] = {const_cast<char*>(first.data()), first.size()};
+        if (!second.empty()) iov[parts++] = {const_cast<char*>(second.data()), second.size()};
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = parts;
+        ssize_t n = ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("send");
+            if (deferral_ && first.size() + second.size() <= max_queued()) {
+                queue_->add_bytes(first, second);
+                return;
+            }
+            wait_for(POLLOUT, "send");
+            continue;
+        }
+        auto sent = static_cast<std::size_t>(n);
+        const std::size_t from_first = std::min(sent, first.size());
+        first.remove_prefix(from_first);
+        second.remove_prefix(sent - from_first);
+    }
+}
+
+void DeferringSocketStream::write_all(std::string_view data) { send_or_queue(data, {}, 0); }
+
+void DeferringSocketStream::write_all(std::string_view first, std::string_view second) {
+    send_or_queue(first, second, 0);
+}
+
+void DeferringSocketStream::write_more(std::string_view data) { send_or_queue(data, {}, MSG_MORE); }
+
+void DeferringSocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
+    if (!queue_->empty()) {
+        if (deferral_ && queue_->cost + kFilePartCost <= max_queued()) {
+            queue_->add_file(in_fd, offset, count);
+            return;
+        }
+        drain_queue();
+    }
+    while (count > 0) {
+        ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EINVAL || errno == ENOSYS) {
+                ByteStream::send_file(in_fd, offset, count);   // not sendfile-able: copy
+                return;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("sendfile");
+            if (deferral_) {
+                queue_->add_file(in_fd, offset, count);
+                return;
+            }
+            wait_for(POLLOUT, "sendfile");
+            continue;
+        }
+        if (n == 0)
+            throw std::system_error(std::make_error_code(std::errc::io_error), "file shrank while being sent");
+        count -= static_cast<std::size_t>(n);
+    }
+}
+
+std::size_t DeferringSocketStream::read_some(char* buffer, std::size_t size) {
+    for (;;) {
+        ssize_t n = ::recv(fd_, buffer, size, MSG_DONTWAIT);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno == ECONNRESET) return 0;   // the peer is gone: treat as end of stream
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("recv");
+        // About to wait for the peer: what it may be waiting for goes first.
+        drain_queue();
+        wait_for(POLLIN, "recv");
+    }
+}
+
+void DeferringSocketStream::shutdown_write() {
+    drain_queue();
+    ::shutdown(fd_, SHUT_WR);
+}
 
 // --- Reader ----------------------------------------------------------------
 
@@ -330,6 +529,7 @@ void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
         // share a segment.
         ClearOnExit clear{buf_};
         if (auto* socket = dynamic_cast<SocketStream*>(&stream_)) socket->write_more(buf_);
+        else if (auto* deferring = dynamic_cast<DeferringSocketStream*>(&stream_)) deferring->write_more(buf_);
         else stream_.write_all(buf_);
     }
     written_ += count;

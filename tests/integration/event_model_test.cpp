@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/host_process.hpp"
+#include "support/http_client.hpp"
 
 namespace sockhost::testing {
 namespace {
@@ -279,6 +280,88 @@ TEST(EventModel, AClientStillSendingAfterItsAnswerDoesNotHoldTheThread) {
     stop = true;
     trickle.join();
     EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+/// A docroot with `big.bin` (32 MiB: more than the kernel buffers of both
+/// ends hold, so a client that does not read makes the server wait) and
+/// `small.txt`, served by http_static under the event model with one thread.
+struct BigFileHost {
+    explicit BigFileHost(const std::string& options = "")
+        : big(pattern(32u << 20)),
+          host(dir, (dir.write("root/big.bin", big), dir.write("root/small.txt", "small\n"),
+                     event_server("http_static", "threads = 1\n  [server.options]\n  directory = \"" +
+                                                     (dir / "root").string() + "\"\n" + options))),
+          port(host.port("ev")) {}
+    static std::string pattern(std::size_t n) {
+        std::string s(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4099) % 26);
+        return s;
+    }
+    /// Ten one-request clients, each answered within 500 ms.
+    void expect_others_served_promptly(const char* when) const {
+        for (int i = 0; i < 10; ++i) {
+            auto start = Clock::now();
+            Socket s = connect_tcp(port);
+            s.send_all(get("/small.txt", true));
+            EXPECT_NE(s.read_all(2s).find("small\n"), std::string::npos) << when << ", client " << i;
+            EXPECT_LT(Clock::now() - start, 500ms) << when << ", client " << i;
+        }
+    }
+    TempDir dir;
+    const std::string big;
+    HostProcess host;
+    const std::uint16_t port;
+};
+
+/// One 200 response on `c` whose body is `want` (compared without printing
+/// megabytes when it is not).
+void expect_body(Client& c, const std::string& want, const char* which) {
+    Response r = c.next();
+    EXPECT_EQ(r.status, 200) << which;
+    EXPECT_EQ(r.body.size(), want.size()) << which;
+    EXPECT_TRUE(r.body == want) << which << ": the body arrived altered";
+}
+
+TEST(EventModel, AClientNotReadingABigFileDoesNotHoldTheThread) {
+    // Write completion: the answer's unsent rest waits in the epoll set for
+    // the socket to drain, not on the one handler thread.
+    BigFileHost h;
+    Client slow(h.port);
+    slow.send(get("/big.bin", true));
+    std::this_thread::sleep_for(200ms);   // its buffers fill; it reads nothing yet
+    h.expect_others_served_promptly("while a reader stalls");
+    expect_body(slow, h.big, "the big file");
+    EXPECT_TRUE(slow.peer_closed());   // Connection: close, after the whole body
+    EXPECT_EQ(h.host.stop(), 0) << h.host.log();
+}
+
+TEST(EventModel, PipelinedRequestsBehindASlowReaderAreAnsweredWholeAndInOrder) {
+    BigFileHost h;
+    Client slow(h.port);
+    slow.send(get("/big.bin") + get("/small.txt") + get("/big.bin"));
+    std::this_thread::sleep_for(300ms);
+    h.expect_others_served_promptly("while a pipelining reader stalls");
+    expect_body(slow, h.big, "first answer");
+    expect_body(slow, "small\n", "second answer");
+    expect_body(slow, h.big, "third answer");
+    // Still usable afterwards: parked, resumed for one more request.
+    slow.send(get("/small.txt"));
+    expect_body(slow, "small\n", "fourth answer");
+    EXPECT_EQ(h.host.stop(), 0) << h.host.log();
+}
+
+TEST(EventModel, AReaderSlowerThanTheSendTimeoutIsClosedWithoutBlockingOthers) {
+    BigFileHost h("  send_timeout = 0.5\n");
+    Socket stuck = connect_tcp(h.port);
+    stuck.send_all(get("/big.bin"));
+    std::this_thread::sleep_for(100ms);
+    h.expect_others_served_promptly("while a reader never reads");
+    std::this_thread::sleep_for(1500ms);   // past the send timeout: closed by now
+    const std::string got = stuck.read_all(5s);   // what was in flight, then the end
+    EXPECT_GT(got.size(), 0u);
+    EXPECT_LT(got.size(), h.big.size());
+    h.expect_others_served_promptly("after the stuck reader was closed");
+    EXPECT_EQ(h.host.stop(), 0) << h.host.log();
 }
 
 TEST(EventModel, SigtermUnderLoadFinishesInFlightAndQueuedRequestsAndExitsZero) {

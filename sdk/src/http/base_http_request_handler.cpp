@@ -22,6 +22,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// True while the connection's output waits in a DeferringSocketStream.
+bool output_queued(StreamRequestHandler& handler) {
+    auto* deferring = dynamic_cast<DeferringSocketStream*>(&handler.connection());
+    return deferring != nullptr && deferring->pending();
+}
+
 /// Longest single wait of an idle keep-alive connection before it checks
 /// server().stopping() again.
 constexpr std::chrono::milliseconds kIdleSlice{250};
@@ -533,6 +539,10 @@ Resume BaseHTTPRequestHandler::handle_ready() {
         // that did arrive wake the re-armed connection at once. Requests
         // already buffered (pipelined) are answered first: epoll would not
         // wake for them.
+        // An answer still queued for a slow reader (the event model's
+        // DeferringSocketStream): no further request until it is out; the
+        // host resumes the connection once the queue is sent.
+        if (served > 0 && output_queued(*this)) return Resume::park;
         if (served > 0 && rfile().buffered().empty()) {
             try {
                 if (wfile().pending() > 0) wfile().flush();

@@ -43,7 +43,8 @@ inline constexpr std::uint32_t kAbiMajor = 1;
 /// 1.1: ResumableHandler, Resume, resumable(), Reader::fill_nowait/release,
 /// Writer::release, StreamRequestHandler::release_buffers, and
 /// BaseHTTPRequestHandler's resumable entry points (all additions).
-inline constexpr std::uint32_t kAbiMinor = 1;
+/// 1.2: DeferringSocketStream, StreamRequestHandler::has_stream (additions).
+inline constexpr std::uint32_t kAbiMinor = 2;
 /// SDK release, for logs and --version.
 inline constexpr const char* kSdkVersion = "0.1.0";
 

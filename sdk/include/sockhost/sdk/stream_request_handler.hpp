@@ -72,6 +72,59 @@ private:
     std::chrono::milliseconds snd_applied_{-1};
 };
 
+/// The stream concurrency = "event" gives stream handlers (SDK ABI 1.2), over
+/// a non-blocking socket. With deferral off it behaves as SocketStream
+/// (each wait bounded by the timeout). With deferral on (the host turns it
+/// on for resumable handlers), a send that would wait queues what is left
+/// instead (bytes copied, a file range as a duplicate descriptor and an
+/// offset) and returns, so no thread waits on a slow reader: the host waits
+/// for the socket to be writable and calls flush_pending() until it returns
+/// true. Bytes go out in the order written: a read that would wait, a
+/// shutdown_write(), or queueing past max_queued() bytes first sends the
+/// queue, waiting as SocketStream does.
+class SOCKHOST_SDK_API DeferringSocketStream final : public ByteStream {
+public:
+    DeferringSocketStream(int fd, std::chrono::milliseconds timeout);
+    ~DeferringSocketStream() override;
+    DeferringSocketStream(const DeferringSocketStream&) = delete;
+    DeferringSocketStream& operator=(const DeferringSocketStream&) = delete;
+
+    std::size_t read_some(char* buffer, std::size_t size) override;
+    void write_all(std::string_view data) override;
+    void write_all(std::string_view first, std::string_view second) override;
+    void send_file(int in_fd, off_t offset, std::size_t count) override;
+    void shutdown_write() override;
+    void set_timeout(std::chrono::milliseconds timeout) override { timeout_ = timeout; }
+    std::chrono::milliseconds timeout() const override { return timeout_; }
+    int fd() const override { return fd_; }
+    /// As SocketStream::write_more (MSG_MORE: a head before its file body).
+    void write_more(std::string_view data);
+
+    void set_deferral(bool on) { deferral_ = on; }
+    bool deferral() const { return deferral_; }
+    /// True while queued output waits for the socket.
+    bool pending() const;
+    /// Sends queued output without waiting: true when nothing is left.
+    /// Throws std::system_error when the connection failed.
+    bool flush_pending();
+    /// Queued bytes (a file range counts as 4 KiB) past which a write waits.
+    static constexpr std::size_t max_queued() { return 256 * 1024; }
+
+private:
+    struct Queue;
+    /// Sends `first` then `second`, MSG_MORE in `flags` or not: now as far as
+    /// the socket takes them, the rest queued (deferral) or waited for.
+    void send_or_queue(std::string_view first, std::string_view second, int flags);
+    /// Sends the whole queue, waiting (bounded by the timeout) as needed.
+    void drain_queue();
+    /// Waits until the socket is `events`-ready; TimeoutError past the timeout.
+    void wait_for(short events, const char* what);
+    int fd_;
+    bool deferral_ = false;
+    std::chrono::milliseconds timeout_;
+    std::unique_ptr<Queue> queue_;
+};
+
 /// rfile: a buffered reader (Python's BufferedReader subset).
 class SOCKHOST_SDK_API Reader {
 public:
@@ -170,8 +223,11 @@ public:
     Writer& wfile() { return *wfile_; }
     ByteStream& connection() { return *stream_; }
 
-    /// Test kit hook: use this stream instead of a socket. Before setup() only.
+    /// Use this stream instead of a SocketStream (the test kit's, the event
+    /// model's DeferringSocketStream). Before setup() only.
     void use_stream(std::unique_ptr<ByteStream> stream);
+    /// True once a stream is set (use_stream() or setup()). SDK ABI 1.2.
+    bool has_stream() const { return stream_ != nullptr; }
 
     /// Frees rfile's and wfile's buffers (rfile keeps unread bytes), so a
     /// parked connection costs little memory. Called by the host before it
