@@ -206,12 +206,14 @@ struct DeferringSocketStream::Queue {
     }
 };
 
+// The queue exists only while something waits in it: a std::deque costs
+// ~600 bytes before it holds anything, and most connections never queue.
 DeferringSocketStream::DeferringSocketStream(int fd, std::chrono::milliseconds timeout)
-    : fd_(fd), timeout_(timeout), queue_(std::make_unique<Queue>()) {}
+    : fd_(fd), timeout_(timeout) {}
 
 DeferringSocketStream::~DeferringSocketStream() = default;
 
-bool DeferringSocketStream::pending() const { return !queue_->empty(); }
+bool DeferringSocketStream::pending() const { return queue_ != nullptr; }
 
 void DeferringSocketStream::wait_for(short events, const char* what) {
     pollfd p{fd_, events, 0};
@@ -225,6 +227,7 @@ void DeferringSocketStream::wait_for(short events, const char* what) {
 }
 
 bool DeferringSocketStream::flush_pending() {
+    if (!queue_) return true;
     Queue& q = *queue_;
     while (!q.empty()) {
         Queue::Part& p = q.parts.front();
@@ -251,6 +254,7 @@ bool DeferringSocketStream::flush_pending() {
             if (p.pos == p.bytes.size()) q.pop();
         }
     }
+    queue_.reset();
     return true;
 }
 
@@ -259,7 +263,7 @@ void DeferringSocketStream::drain_queue() {
 }
 
 void DeferringSocketStream::send_or_queue(std::string_view first, std::string_view second, int flags) {
-    if (!queue_->empty()) {
+    if (queue_) {
         // Behind queued output: it joins the queue, or (too much queued, or
         // no deferral) the queue goes first, waiting.
         if (deferral_ && queue_->cost + first.size() + second.size() <= max_queued()) {
@@ -281,6 +285,7 @@ void DeferringSocketStream::send_or_queue(std::string_view first, std::string_vi
             if (errno == EINTR) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("send");
             if (deferral_ && first.size() + second.size() <= max_queued()) {
+                queue_ = std::make_unique<Queue>();
                 queue_->add_bytes(first, second);
                 return;
             }
@@ -303,7 +308,7 @@ void DeferringSocketStream::write_all(std::string_view first, std::string_view s
 void DeferringSocketStream::write_more(std::string_view data) { send_or_queue(data, {}, MSG_MORE); }
 
 void DeferringSocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
-    if (!queue_->empty()) {
+    if (queue_) {
         if (deferral_ && queue_->cost + kFilePartCost <= max_queued()) {
             queue_->add_file(in_fd, offset, count);
             return;
@@ -320,7 +325,9 @@ void DeferringSocketStream::send_file(int in_fd, off_t offset, std::size_t count
             }
             if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("sendfile");
             if (deferral_) {
-                queue_->add_file(in_fd, offset, count);
+                auto queue = std::make_unique<Queue>();
+                queue->add_file(in_fd, offset, count);   // may throw (no descriptor left)
+                queue_ = std::move(queue);
                 return;
             }
             wait_for(POLLOUT, "sendfile");
