@@ -307,6 +307,45 @@ TEST(HttpBaseHTTPRequestHandler, Answers500WhenTheHandlerSendsNothing) {
     EXPECT_EQ(list[0].code, 500);
 }
 
+/// Tries send_header with CR, LF or NUL (and with other controls) at every
+/// position of values of 1 to 24 bytes; answers with the counts.
+class InjectionProbe : public BaseHTTPRequestHandler {
+public:
+    void do_GET() override {
+        int rejected = 0, bad_tries = 0, accepted = 0, fine_tries = 0;
+        send_response(200);
+        for (std::size_t len = 1; len <= 24; ++len) {
+            for (std::size_t pos = 0; pos < len; ++pos) {
+                for (char c : std::string("\r\n\0\t\x0b\x7f", 6)) {
+                    std::string value(len, 'v');
+                    value[pos] = c;
+                    const bool bad = c == '\r' || c == '\n' || c == '\0';
+                    (bad ? bad_tries : fine_tries)++;
+                    try {
+                        send_header("X-Probe", value);
+                        if (!bad) ++accepted;
+                    } catch (const std::invalid_argument&) {
+                        if (bad) ++rejected;
+                    }
+                }
+            }
+        }
+        const std::string body = std::to_string(rejected) + "/" + std::to_string(bad_tries) + " " +
+                                 std::to_string(accepted) + "/" + std::to_string(fine_tries);
+        send_header("Content-Length", std::to_string(body.size()));
+        end_headers();
+        write_body(body);
+    }
+};
+
+TEST(HttpBaseHTTPRequestHandler, RefusesCrLfAndNulAnywhereInAFieldValue) {
+    FakeServer server;
+    InjectionProbe handler;
+    auto r = testkit::run_stream(handler, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", server);
+    // 300 values per character: 1 + 2 + ... + 24 positions.
+    EXPECT_NE(r.output.find("\r\n\r\n900/900 900/900"), std::string::npos) << r.output.substr(r.output.size() - 40);
+}
+
 TEST(HttpBaseHTTPRequestHandler, NeverEmitsAProtocolRelativeLocation) {
     auto list = responses(run("GET /redirect HTTP/1.1\r\nHost: h\r\n\r\n").output);
     ASSERT_EQ(list.size(), 1u);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -21,6 +22,26 @@ namespace sockhost::sdk::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// True when `v` holds CR, LF or NUL (RFC 9110 5.5: header injection). All
+/// three are below 0x0e, so eight bytes at a time: a word with no byte below
+/// 0x0e (the usual case) is passed whole; a flagged one is looked at bytewise.
+bool has_cr_lf_or_nul(std::string_view v) {
+    auto bad = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, v.data() + i, sizeof w);
+        if (((w - kOnes * 0x0e) & ~w & kHighs) == 0) continue;   // no byte < 0x0e
+        for (std::size_t j = i; j < i + 8; ++j)
+            if (bad(v[j])) return true;
+    }
+    for (; i < v.size(); ++i)
+        if (bad(v[i])) return true;
+    return false;
+}
 
 /// True while the connection's output waits in a DeferringSocketStream.
 bool output_queued(StreamRequestHandler& handler) {
@@ -900,9 +921,7 @@ void BaseHTTPRequestHandler::send_header(std::string_view name, std::string_view
     if (!st.started && !st.interim) throw std::logic_error("send_header before send_response");
     // RFC 9110 5.1, 5.5: a token name; no CR, LF or NUL in a value (header injection).
     if (!is_token(name)) throw std::invalid_argument("send_header: invalid field name");
-    for (char c : value)
-        if (c == '\r' || c == '\n' || c == '\0')
-            throw std::invalid_argument("send_header: CR, LF or NUL in a field value");
+    if (has_cr_lf_or_nul(value)) throw std::invalid_argument("send_header: CR, LF or NUL in a field value");
     std::string safe;
     if (iequals(name, "Location")) {
         safe = safe_location(value);
