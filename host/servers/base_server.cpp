@@ -251,7 +251,7 @@ ssize_t drop_unread(int fd) {
     return ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT | MSG_TRUNC);
 }
 
-/// The rest of a lingering close, on the calling thread.
+/// The rest of a lingering close, on the calling thread (`dropped` bytes so far).
 void linger(int fd, std::size_t dropped) {
     const auto deadline = std::chrono::steady_clock::now() + BaseServer::lingering_time;
     while (dropped < kLingerBytes) {
@@ -268,11 +268,8 @@ void linger(int fd, std::size_t dropped) {
 }  // namespace
 
 void BaseServer::shutdown_request(PendingRequest& request) {
-    if (request.connection) {
-        ::shutdown(request.connection.get(), SHUT_WR);
-        const ssize_t n = drop_unread(request.connection.get());
-        if (n > 0) linger(request.connection.get(), static_cast<std::size_t>(n));
-    }
+    if (!begin_shutdown(request)) return;   // closed already
+    linger(request.connection.get(), 0);
     close_request(request);
 }
 

@@ -46,6 +46,19 @@ std::string read_response(const Socket& s, std::string_view body, std::chrono::m
     return s.read_until(body, timeout);
 }
 
+/// Ten one-request clients of `path`, each answered with `expected` within
+/// 500 ms: the model still serves others while `when` holds.
+void expect_served_promptly(std::uint16_t port, const std::string& path, const std::string& expected,
+                            const char* when) {
+    for (int i = 0; i < 10; ++i) {
+        auto start = Clock::now();
+        Socket s = connect_tcp(port);
+        s.send_all(get(path, true));
+        EXPECT_NE(s.read_all(2s).find(expected), std::string::npos) << when << ", client " << i;
+        EXPECT_LT(Clock::now() - start, 500ms) << when << ", client " << i;
+    }
+}
+
 /// VmRSS of `pid` in KiB (0 when unreadable).
 long rss_kib(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -226,13 +239,7 @@ TEST(EventModel, SlowlorisClientNeitherBlocksOthersNorOutlivesHeaderTimeout) {
     });
     // Meanwhile the one handler thread serves everybody else promptly.
     std::this_thread::sleep_for(200ms);
-    for (int i = 0; i < 10; ++i) {
-        auto start = Clock::now();
-        Socket s = connect_tcp(port);
-        s.send_all(get("/quick", true));
-        EXPECT_NE(s.read_all(2s).find("hello /quick"), std::string::npos) << "client " << i;
-        EXPECT_LT(Clock::now() - start, 500ms) << "client " << i;
-    }
+    expect_served_promptly(port, "/quick", "hello /quick", "while a slowloris head trickles");
     auto [answer, seconds] = slowloris.get();
     EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
     EXPECT_GE(seconds, 0.9);
@@ -243,9 +250,8 @@ TEST(EventModel, SlowlorisClientNeitherBlocksOthersNorOutlivesHeaderTimeout) {
 TEST(EventModel, AClientStillSendingAfterItsAnswerDoesNotHoldTheThread) {
     // A body nobody reads (64 MiB declared: 413 before any of it is read, and
     // far past what the HTTP layer drains): after the answer the connection
-    // is half-closed and its
-    // input dropped until the client stops (lingering close, so no RST
-    // destroys the answer). That waiting is the loop thread's, not the one
+    // is half-closed and its input dropped until the client stops (lingering
+    // close, so no RST destroys the answer). That waiting is the loop thread's, not the one
     // handler thread's.
     TempDir dir;
     HostProcess host(dir, event_server(kHello, "threads = 1\n"));
@@ -270,13 +276,7 @@ TEST(EventModel, AClientStillSendingAfterItsAnswerDoesNotHoldTheThread) {
         }
     });
     std::this_thread::sleep_for(100ms);
-    for (int i = 0; i < 10; ++i) {
-        auto start = Clock::now();
-        Socket s = connect_tcp(port);
-        s.send_all(get("/quick", true));
-        EXPECT_NE(s.read_all(2s).find("hello /quick"), std::string::npos) << "client " << i;
-        EXPECT_LT(Clock::now() - start, 500ms) << "client " << i;
-    }
+    expect_served_promptly(port, "/quick", "hello /quick", "while an unread upload trickles");
     stop = true;
     trickle.join();
     EXPECT_EQ(host.stop(), 0) << host.log();
@@ -297,15 +297,8 @@ struct BigFileHost {
         for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4099) % 26);
         return s;
     }
-    /// Ten one-request clients, each answered within 500 ms.
     void expect_others_served_promptly(const char* when) const {
-        for (int i = 0; i < 10; ++i) {
-            auto start = Clock::now();
-            Socket s = connect_tcp(port);
-            s.send_all(get("/small.txt", true));
-            EXPECT_NE(s.read_all(2s).find("small\n"), std::string::npos) << when << ", client " << i;
-            EXPECT_LT(Clock::now() - start, 500ms) << when << ", client " << i;
-        }
+        expect_served_promptly(port, "/small.txt", "small\n", when);
     }
     TempDir dir;
     const std::string big;
