@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The event model (concurrency = "event"), Apache's event MPM idea done
 // with leader/followers: every connection lives in one epoll set, and the
-// pool threads themselves wait in epoll_wait, so the thread that sees a
-// connection become readable is the thread that serves it: no hand-off, no
-// context switch per request. An idle keep-alive connection waits in epoll
-// instead of on a thread.
+// pool threads themselves wait in epoll_wait, so a thread that sees
+// connections become readable serves them: no hand-off to another thread,
+// no context switch and no epoll_wait per request. An idle keep-alive
+// connection waits in epoll instead of on a thread.
 //
-//   pool threads (`threads` of them), each: epoll_wait(1 event), then
+//   pool threads (`threads` of them), each: epoll_wait (up to 64 events);
+//   the connections among them go to a shared ready list (a waiting thread
+//   is woken to share them), taken oldest first, one turn at a time, by
+//   every thread until it is empty; the other events:
 //     the server socket  stream: accept one connection and run its first turn
 //                        here and now; datagrams: receive and answer up to 64
 //                        (EPOLLEXCLUSIVE: one waiting thread per wake-up)
@@ -111,7 +114,14 @@ enum class State { fresh, queued, running, parked, writing, lingering };
 constexpr std::uint64_t kJobsKey = 0;   // the job queue's eventfd
 constexpr std::uint64_t kStopKey = 1;   // the stop eventfd (level-triggered: wakes every thread)
 constexpr std::uint64_t kSocketKey = 2; // the server's socket (EPOLLEXCLUSIVE): accept / receive
-constexpr std::uint64_t kFirstId = 3;
+constexpr std::uint64_t kWakeKey = 3;   // the wake eventfd (edge-triggered): ready_ has work to share
+constexpr std::uint64_t kFirstId = 4;
+
+/// Events one epoll_wait returns at most. One call for many ready
+/// connections (as a single-threaded epoll server does), instead of one
+/// call per request; the connections go to a list every pool thread takes
+/// from, so none waits behind a long turn while another thread is free.
+constexpr int kEventsPerWait = 64;
 
 /// Datagrams one thread receives and answers in a row before it looks at
 /// epoll again.
@@ -375,7 +385,8 @@ private:
         if (!epoll_ || !linger_epoll_) fail("epoll_create1");
         jobs_efd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         stop_efd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-        if (!jobs_efd_ || !stop_efd_) fail("eventfd");
+        wake_efd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!jobs_efd_ || !stop_efd_ || !wake_efd_) fail("eventfd");
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLONESHOT;
         ev.data.u64 = kJobsKey;
@@ -383,6 +394,9 @@ private:
         ev.events = EPOLLIN;
         ev.data.u64 = kStopKey;
         if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_efd_.get(), &ev) < 0) fail("epoll_ctl");
+        ev.events = EPOLLIN | EPOLLET;   // each write wakes one waiting thread
+        ev.data.u64 = kWakeKey;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_efd_.get(), &ev) < 0) fail("epoll_ctl");
         server_ = &server;
         pool_.reserve(threads_);
         for (std::size_t i = 0; i < threads_; ++i)
@@ -599,37 +613,95 @@ private:
     // --- pool threads --------------------------------------------------------
 
     void work() {
+        epoll_event events[kEventsPerWait];
         for (;;) {
             // Jobs first: a thread that just finished one looks for the next
-            // without a trip through epoll.
+            // without a trip through epoll. Then connections another thread's
+            // epoll_wait reported.
             if (jobs_.load(std::memory_order_relaxed) > 0 && take_job()) continue;
-            epoll_event ev;
-            const int n = ::epoll_wait(epoll_.get(), &ev, 1, -1);
+            if (ready_count_.load() > 0 && take_ready()) continue;
+            // Counted before looking at ready_ once more: a thread that shares
+            // events either sees this one waiting (and wakes it) or this one
+            // sees its events.
+            in_epoll_.fetch_add(1);
+            if (ready_count_.load() > 0) {
+                in_epoll_.fetch_sub(1);
+                continue;
+            }
+            const int n = ::epoll_wait(epoll_.get(), events, kEventsPerWait, -1);
+            in_epoll_.fetch_sub(1);
             if (n <= 0) continue;   // EINTR
-            switch (ev.data.u64) {
-                case kStopKey: {
-                    std::lock_guard lock(mutex_);
-                    if (stop_ && queue_.empty()) return;
-                    break;   // jobs left: the top of the loop takes them
+            // Connections first into the shared ready list, so another thread
+            // can start on them while this one accepts or runs a job.
+            share_ready(events, n);
+            for (int i = 0; i < n; ++i) {
+                switch (events[i].data.u64) {
+                    case kStopKey: {
+                        std::lock_guard lock(mutex_);
+                        if (stop_ && queue_.empty()) return;
+                        break;   // jobs left: the top of the loop takes them
+                    }
+                    case kSocketKey:
+                        if (stream_socket_) accept_one();
+                        else receive_datagrams();
+                        break;
+                    case kJobsKey: {
+                        std::uint64_t count;
+                        [[maybe_unused]] auto r = ::read(jobs_efd_.get(), &count, sizeof count);
+                        epoll_event again{};
+                        again.events = EPOLLIN | EPOLLONESHOT;
+                        again.data.u64 = kJobsKey;
+                        ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, jobs_efd_.get(), &again);
+                        take_job();
+                        break;
+                    }
+                    case kWakeKey: {
+                        std::uint64_t count;
+                        [[maybe_unused]] auto r = ::read(wake_efd_.get(), &count, sizeof count);
+                        break;   // the top of the loop takes from ready_
+                    }
+                    default:
+                        break;   // a connection: in ready_
                 }
-                case kSocketKey:
-                    if (stream_socket_) accept_one();
-                    else receive_datagrams();
-                    break;
-                case kJobsKey: {
-                    std::uint64_t count;
-                    [[maybe_unused]] auto r = ::read(jobs_efd_.get(), &count, sizeof count);
-                    epoll_event again{};
-                    again.events = EPOLLIN | EPOLLONESHOT;
-                    again.data.u64 = kJobsKey;
-                    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, jobs_efd_.get(), &again);
-                    take_job();
-                    break;
-                }
-                default:
-                    on_ready(ev.data.u64);
             }
         }
+    }
+
+    /// The connections among one epoll_wait's events go to the back of the
+    /// shared ready list (one lock for the batch, not one system call per
+    /// event); a thread waiting in epoll is woken to share them.
+    void share_ready(const epoll_event* events, int n) {
+        std::size_t added = 0;
+        {
+            std::lock_guard lock(mutex_);
+            for (int i = 0; i < n; ++i)
+                if (events[i].data.u64 >= kFirstId) {
+                    ready_.push_back(events[i].data.u64);
+                    ++added;
+                }
+            if (added == 0) return;
+            ready_count_.store(ready_.size() - ready_head_);
+        }
+        // One event: this thread takes it next anyway.
+        if (added > 1 && in_epoll_.load() > 0) signal(wake_efd_);
+    }
+
+    /// Takes the oldest ready connection that is still waiting and runs its
+    /// turn; false when there was none.
+    bool take_ready() {
+        Connection* c = nullptr;
+        {
+            std::lock_guard lock(mutex_);
+            while (c == nullptr && ready_head_ < ready_.size()) c = claim(ready_[ready_head_++]);
+            if (ready_head_ == ready_.size()) {
+                ready_.clear();
+                ready_head_ = 0;
+            }
+            ready_count_.store(ready_.size() - ready_head_);
+        }
+        if (c == nullptr) return false;
+        run(*c);
+        return true;
     }
 
     /// The datagram socket is readable: receive and answer on this thread
@@ -641,27 +713,26 @@ private:
         --receiving_;
     }
 
-    /// A connection the epoll set says is ready: run its turn.
-    void on_ready(std::uint64_t id) {
-        Connection* c = nullptr;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = conns_.find(id);
-            if (it == conns_.end()) return;   // closed since
-            c = it->second.get();
-            if (c->state == State::fresh) {
-                --waiting_;
-            } else if (c->state == State::running) {
-                c->pending = true;   // its thread serves it again before parking
-                return;
-            } else if (c->state != State::parked && c->state != State::writing) {
-                return;   // a queued job owns it now
-            }
-            c->action = c->state == State::writing ? Action::write : Action::resume;
-            c->state = State::running;
-            ++running_;
+    /// A connection the epoll set reported ready, under mutex_: the
+    /// connection to run (now counted running), or null when it is gone, a
+    /// queued job owns it, or it is running (then marked pending: its thread
+    /// serves it again before parking).
+    Connection* claim(std::uint64_t id) {
+        auto it = conns_.find(id);
+        if (it == conns_.end()) return nullptr;   // closed since
+        Connection* c = it->second.get();
+        if (c->state == State::fresh) {
+            --waiting_;
+        } else if (c->state == State::running) {
+            c->pending = true;
+            return nullptr;
+        } else if (c->state != State::parked && c->state != State::writing) {
+            return nullptr;
         }
-        run(*c);
+        c->action = c->state == State::writing ? Action::write : Action::resume;
+        c->state = State::running;
+        ++running_;
+        return c;
     }
 
     /// Takes and runs one queued job; false when the queue was empty. Wakes
@@ -887,12 +958,19 @@ private:
     UniqueFd linger_epoll_;           // refused connections; the loop thread drains them
     UniqueFd jobs_efd_;               // the job queue is not empty (EPOLLONESHOT)
     UniqueFd stop_efd_;               // the pool is to leave (level-triggered)
+    UniqueFd wake_efd_;               // ready_ has connections for a waiting thread
     std::vector<std::thread> pool_;
 
     std::mutex mutex_;
     std::condition_variable idle_cv_;   // server_close: everything finished
     std::deque<Job> queue_;
     ConnMap conns_;
+    // Connection ids epoll reported, oldest first from ready_head_ (a pool
+    // thread shares its epoll_wait's batch here); a stale id is skipped.
+    std::vector<std::uint64_t> ready_;
+    std::size_t ready_head_ = 0;
+    std::atomic<std::size_t> ready_count_{0};   // ready_.size() - ready_head_, read without the lock
+    std::atomic<int> in_epoll_{0};              // pool threads in (or entering) epoll_wait
     std::uint64_t next_id_ = kFirstId;
     // Turns and jobs on pool threads: changed under mutex_, also read
     // without it (takes_socket: is every thread busy?).

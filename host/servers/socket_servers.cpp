@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <vector>
 
 #include "host/mixins/concurrency.hpp"
 
@@ -113,9 +114,12 @@ bool TCPServer::get_request(PendingRequest& request) {
 
 bool UDPServer::get_request(PendingRequest& request) {
     // One byte more than allowed tells us the datagram was truncated.
-    request.datagram.resize(config_.max_packet_size + 1);
+    // Received into the thread's scratch buffer, then copied at its size:
+    // no allocating and zeroing max_packet_size bytes per datagram.
+    thread_local std::vector<char> scratch;
+    if (scratch.size() < config_.max_packet_size + 1) scratch.resize(config_.max_packet_size + 1);
     socklen_t len = sdk::SocketAddress::capacity();
-    ssize_t n = ::recvfrom(socket_.get(), request.datagram.data(), request.datagram.size(), 0,
+    ssize_t n = ::recvfrom(socket_.get(), scratch.data(), config_.max_packet_size + 1, 0,
                            request.client.data(), &len);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
@@ -128,7 +132,7 @@ bool UDPServer::get_request(PendingRequest& request) {
                                         std::to_string(config_.max_packet_size) + ")");
         return false;
     }
-    request.datagram.resize(static_cast<std::size_t>(n));
+    request.datagram.assign(scratch.data(), static_cast<std::size_t>(n));
     return true;
 }
 
