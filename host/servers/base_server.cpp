@@ -274,9 +274,12 @@ void BaseServer::shutdown_request(PendingRequest& request) {
 }
 
 bool BaseServer::begin_shutdown(PendingRequest& request) {
-    if (request.connection) {
+    // Nothing unread (or the client closed too): close() sends the FIN, as
+    // nginx closes a finished connection; SHUT_WR and the drain only for a
+    // client still sending.
+    if (request.connection && drop_unread(request.connection.get()) > 0) {
         ::shutdown(request.connection.get(), SHUT_WR);
-        if (drop_unread(request.connection.get()) > 0) return true;
+        return true;
     }
     close_request(request);
     return false;

@@ -124,10 +124,11 @@ public:
     /// Closes the request (stream: SHUT_WR then close; a client still
     /// sending is drained first, for at most 2 s: lingering close).
     virtual void shutdown_request(PendingRequest& request);
-    /// shutdown_request without the wait: SHUT_WR and one look for unread
-    /// input. False when the connection was closed here (the usual case);
-    /// true when the client is still sending: the caller drains it until it
-    /// closes (at most lingering_time()) and then closes it.
+    /// shutdown_request without the wait: one look for unread input (dropped),
+    /// then close. False when the connection was closed here (the usual
+    /// case); true when the client is still sending: its write side is shut
+    /// and the caller drains it until it closes (at most lingering_time())
+    /// and then closes it.
     bool begin_shutdown(PendingRequest& request);
     static constexpr std::chrono::seconds lingering_time{2};
     /// Releases the request in a process that does not serve it (fork parent).
