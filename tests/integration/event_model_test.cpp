@@ -282,6 +282,69 @@ TEST(EventModel, AClientStillSendingAfterItsAnswerDoesNotHoldTheThread) {
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
+TEST(EventModel, ABodySentSlowlyWaitsParkedNotOnTheThread) {
+    // A short body (Content-Length, at most 64 KiB) is read in full before
+    // the handler runs: while it trickles in, the one thread serves others.
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n"));
+    const auto port = host.port("ev");
+    const std::string body = "first half|second half, sent a second later";
+    Socket slow = connect_tcp(port);
+    slow.send_all("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+                  "\r\n\r\n" + body.substr(0, 11));
+    std::this_thread::sleep_for(100ms);
+    expect_served_promptly(port, "/quick", "hello /quick", "while a request body trickles");
+    // Then the rest, in two pieces, and a pipelined GET behind it.
+    slow.send_all(body.substr(11, 10));
+    std::this_thread::sleep_for(200ms);
+    slow.send_all(body.substr(21) + get("/after"));
+    const std::string answers = slow.read_until("hello /after", 3s);
+    EXPECT_EQ(answers.substr(0, 15), "HTTP/1.1 200 OK") << answers;
+    EXPECT_NE(answers.find("\r\n\r\n" + body + "HTTP/1.1 200 OK"), std::string::npos) << answers;
+    EXPECT_NE(answers.find("hello /after"), std::string::npos) << answers;
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, ABodyThatStopsArrivingIsAnswered408AfterBodyTimeout) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n  [server.options]\n  body_timeout = 1.0\n"));
+    const auto port = host.port("ev");
+    Socket stalled = connect_tcp(port);
+    const auto start = Clock::now();
+    stalled.send_all("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\npartial");
+    std::this_thread::sleep_for(200ms);
+    expect_served_promptly(port, "/quick", "hello /quick", "while a request body has stalled");
+    const std::string answer = stalled.read_all(4s);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
+    EXPECT_NE(answer.find("Request body timed out"), std::string::npos) << answer;
+    EXPECT_GE(seconds, 0.9);
+    EXPECT_LT(seconds, 3.0);
+    EXPECT_NE(host.log().find("\"POST /upload HTTP/1.1\" 408"), std::string::npos) << host.log();
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, BodiesTooBigToBufferAndChunkedBodiesAreStillRead) {
+    // Past 64 KiB, or chunked: the handler reads the body as it asks for it.
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n"));
+    const auto port = host.port("ev");
+    const std::string big(200 * 1024, 'z');
+    Socket s = connect_tcp(port);
+    s.send_all("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(big.size()) +
+               "\r\n\r\n" + big);
+    std::string answer = s.read_until(big, 5s);
+    EXPECT_NE(answer.find("Content-Length: " + std::to_string(big.size())), std::string::npos)
+        << answer.substr(0, 300);
+    EXPECT_EQ(answer.size() - answer.find("\r\n\r\n") - 4, big.size());
+    s.send_all("POST /chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    std::this_thread::sleep_for(100ms);
+    s.send_all("6\r\n world\r\n0\r\n\r\n");
+    answer = s.read_until("hello world", 3s);
+    EXPECT_NE(answer.find("Content-Length: 11\r\n"), std::string::npos) << answer;
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
 /// A docroot with `big.bin` (32 MiB: more than the kernel buffers of both
 /// ends hold, so a client that does not read makes the server wait) and
 /// `small.txt`, served by http_static under the event model with one thread.

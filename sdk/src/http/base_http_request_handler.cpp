@@ -49,6 +49,19 @@ bool output_queued(StreamRequestHandler& handler) {
     return deferring != nullptr && deferring->pending();
 }
 
+/// Request bodies up to this size with a Content-Length are read in full
+/// by handle_ready() before the handler runs (event model): a client
+/// sending one slowly waits parked, not on a thread. Larger or chunked
+/// bodies, and those behind "Expect: 100-continue" (the client waits for
+/// the handler's 100), are read by the handler as it asks for them.
+constexpr std::uint64_t kBufferedBody = 64 * 1024;
+
+bool buffers_body(const RequestHead& head, const Limits& limits) {
+    return head.framing == BodyFraming::content_length && head.content_length > 0 &&
+           head.content_length <= kBufferedBody && head.content_length <= limits.max_body_size &&
+           !head.expect_continue;
+}
+
 /// Longest single wait of an idle keep-alive connection before it checks
 /// server().stopping() again.
 constexpr std::chrono::milliseconds kIdleSlice{250};
@@ -377,6 +390,9 @@ struct BaseHTTPRequestHandler::State {
     // handle_ready() (concurrency = "event").
     Resumer resumer;
     std::optional<ParseResult> preparsed;   // the head handle_ready() found complete
+    // handle_ready() waits (parked) for a short body before dispatching it.
+    bool awaiting_body = false;
+    Clock::time_point body_progress{};  // ... and last received some of it
     Clock::time_point idle_since = connected;   // the last response was done
     Clock::time_point head_started{};  // first byte of a later request's head
 
@@ -553,6 +569,16 @@ void BaseHTTPRequestHandler::handle_one_request() {
 Resume BaseHTTPRequestHandler::handle_ready() {
     State& st = *state_;
     int served = 0;
+    // Waiting for more bytes: the answers so far go out, the connection
+    // waits in the host.
+    auto park = [this] {
+        try {
+            if (wfile().pending() > 0) wfile().flush();
+        } catch (const std::system_error&) {
+            return Resume::close;
+        }
+        return Resume::park;
+    };
     for (;;) {
         // After an answer with nothing more buffered, give the thread back
         // without trying another read: a client that waits for each answer
@@ -565,11 +591,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
         // host resumes the connection once the queue is sent.
         if (served > 0 && output_queued(*this)) return Resume::park;
         if (served > 0 && rfile().buffered().empty()) {
-            try {
-                if (wfile().pending() > 0) wfile().flush();
-            } catch (const std::system_error&) {
-                return Resume::close;
-            }
+            if (park() == Resume::close) return Resume::close;
             // A parked connection keeps no response-head buffer (~0.5 KiB),
             // not the last request's header fields (~0.3 KiB), nor its
             // request line and target (longer than a string keeps inline).
@@ -581,35 +603,57 @@ Resume BaseHTTPRequestHandler::handle_ready() {
         }
         // Read what has arrived until a head is complete (or wrong); never wait.
         ParseResult r;
-        for (;;) {
-            if (!rfile().buffered().empty()) {
-                r = st.parser.parse(rfile().buffered(), st.head);
-                if (r.status != ParseStatus::need_more) break;
-            }
-            const bool was_empty = rfile().buffered().empty();
-            std::optional<std::size_t> n;
-            try {
-                n = rfile().fill_nowait();
-            } catch (const std::system_error&) {
-                return Resume::close;   // reset while idle: close silently
-            }
-            if (!n) {
-                // RFC 9110 15.5.9: a head that trickles in still has its deadline.
-                if (!rfile().buffered().empty() && Clock::now() >= idle_deadline()) {
-                    handle_idle_timeout();
-                    return Resume::close;
+        if (st.awaiting_body) {
+            r = *st.preparsed;   // parked for its body: the head is in
+        } else {
+            for (;;) {
+                if (!rfile().buffered().empty()) {
+                    r = st.parser.parse(rfile().buffered(), st.head);
+                    if (r.status != ParseStatus::need_more) break;
                 }
-                // Nothing more for now: the answers so far go out, the
-                // connection waits in the host for its next bytes.
+                const bool was_empty = rfile().buffered().empty();
+                std::optional<std::size_t> n;
                 try {
-                    if (wfile().pending() > 0) wfile().flush();
+                    n = rfile().fill_nowait();
+                } catch (const std::system_error&) {
+                    return Resume::close;   // reset while idle: close silently
+                }
+                if (!n) {
+                    // RFC 9110 15.5.9: a head that trickles in still has its deadline.
+                    if (!rfile().buffered().empty() && Clock::now() >= idle_deadline()) {
+                        handle_idle_timeout();
+                        return Resume::close;
+                    }
+                    return park();   // nothing more for now
+                }
+                if (*n == 0) return Resume::close;   // EOF: idle, or mid-head with nobody to answer
+                if (was_empty) st.head_started = Clock::now();
+            }
+        }
+        if (r.status == ParseStatus::done && buffers_body(st.head, limits_)) {
+            // The whole body is read here too, without waiting (nginx's
+            // client_body_buffer_size): the handler then reads it from
+            // memory, and a client that sends it slowly holds no thread.
+            const std::size_t want = r.consumed + static_cast<std::size_t>(st.head.content_length);
+            while (rfile().buffered().size() < want) {
+                std::optional<std::size_t> n;
+                try {
+                    n = rfile().fill_nowait();
                 } catch (const std::system_error&) {
                     return Resume::close;
                 }
-                return Resume::park;
+                if (!n) {
+                    if (!st.awaiting_body) {
+                        st.awaiting_body = true;
+                        st.preparsed = r;
+                        st.body_progress = Clock::now();
+                    }
+                    return park();   // the host's deadline: idle_deadline()
+                }
+                if (*n == 0) break;   // end of stream mid-body: the handler's read reports it
+                st.body_progress = Clock::now();
             }
-            if (*n == 0) return Resume::close;   // EOF: idle, or mid-head with nobody to answer
-            if (was_empty) st.head_started = Clock::now();
+            st.awaiting_body = false;
         }
         st.preparsed = r;
         handle_one_request();
@@ -626,6 +670,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
 
 std::chrono::steady_clock::time_point BaseHTTPRequestHandler::idle_deadline() const {
     const State& st = *state_;
+    if (st.awaiting_body) return st.body_progress + to_ms(limits_.body_timeout);
     if (st.requests == 0) return st.connected + to_ms(limits_.header_timeout);
     // rfile() has no const accessor; looking at the buffer changes nothing.
     if (const_cast<BaseHTTPRequestHandler*>(this)->rfile().buffered().empty())
@@ -654,7 +699,7 @@ void BaseHTTPRequestHandler::answer_header_timeout() {
     st.aborted = true;
     try {
         rfile().stream().set_timeout(to_ms(limits_.send_timeout));
-        send_error(408, "Request header timed out");
+        send_error(408, st.awaiting_body ? "Request body timed out" : "Request header timed out");
         finish_response();
     } catch (const std::system_error&) {
     }
