@@ -14,8 +14,9 @@
 #   LOAD_THREADS=1           echo_load's epoll threads
 #   UDP_TIMEOUT_MS=200       a datagram unanswered this long counts as lost
 #   TRANSPORTS="tcp unix udp"
-#   SERVERS="c-echo c-echo-2 sockhost-event sockhost-threading sockhost-event-w2"
-#   EVENT_THREADS=           event model's `threads` (unset = the default, one per core)
+#   SERVERS="c-echo c-echo-2 sockhost-event sockhost-event-cores sockhost-threading sockhost-event-w2"
+#   EVENT_THREADS=1          sockhost-event's `threads` (the C echo's one epoll thread;
+#                            sockhost-event-cores: the default, one per core)
 #   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is
 #   RESULTS=bench/echo_results.md        "" = don't write
 #
@@ -33,8 +34,8 @@ SIZE=${SIZE:-64}
 LOAD_THREADS=${LOAD_THREADS:-1}
 UDP_TIMEOUT_MS=${UDP_TIMEOUT_MS:-200}
 TRANSPORTS=${TRANSPORTS:-"tcp unix udp"}
-SERVERS=${SERVERS:-"c-echo c-echo-2 sockhost-event sockhost-threading sockhost-event-w2"}
-EVENT_THREADS=${EVENT_THREADS:-}
+SERVERS=${SERVERS:-"c-echo c-echo-2 sockhost-event sockhost-event-cores sockhost-threading sockhost-event-w2"}
+EVENT_THREADS=${EVENT_THREADS:-1}
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/echo_results.md}
 REF=c-echo
@@ -94,9 +95,9 @@ build() {
 # ------------------------------------------------------------ the servers ---
 # start_X LOG: one server process (tree) serving every transport of this run
 # (c_echo: one process per transport; they are all in one process group).
-start_sockhost() {   # start_sockhost MODEL WORKERS LOG
-    local model=$1 workers=$2 logf=$3 conf="$TMP/sockhost-$1-$2.toml" t threads_line=""
-    [ "$model" = event ] && [ -n "$EVENT_THREADS" ] && threads_line="threads = $EVENT_THREADS"
+start_sockhost() {   # start_sockhost MODEL WORKERS LOG [THREADS]
+    local model=$1 workers=$2 logf=$3 threads=${4-} conf="$TMP/sockhost-$1-$2-${4-}.toml" t threads_line=""
+    [ -n "$threads" ] && threads_line="threads = $threads"
     {
         echo "[host]"
         echo "plugins_dir = \"$ROOT/$BUILD_DIR/plugins\""
@@ -140,10 +141,11 @@ start_server() {   # start_server NAME LOG
     case $1 in
         c-echo) start_c_echo 1 "$2" ;;
         c-echo-2) start_c_echo 2 "$2" ;;
-        sockhost-event) start_sockhost event 0 "$2" ;;
+        sockhost-event) start_sockhost event 0 "$2" "$EVENT_THREADS" ;;
+        sockhost-event-cores) start_sockhost event 0 "$2" ;;
         sockhost-threading) start_sockhost threading 0 "$2" ;;
         sockhost-forking) start_sockhost forking 0 "$2" ;;
-        sockhost-event-w2) start_sockhost event 2 "$2" ;;
+        sockhost-event-w2) start_sockhost event 2 "$2" "$EVENT_THREADS" ;;
         sockhost-threading-w2) start_sockhost threading 2 "$2" ;;
         *) return 1 ;;
     esac
@@ -152,7 +154,8 @@ describe() {
     case $1 in
         c-echo) echo "bench/echo/c_echo, one epoll thread" ;;
         c-echo-2) echo "bench/echo/c_echo, two epoll threads (SO_REUSEPORT for tcp/udp, EPOLLEXCLUSIVE for unix)" ;;
-        sockhost-event) echo "sockhost echo, concurrency = \"event\" (threads = ${EVENT_THREADS:-default, one per core})" ;;
+        sockhost-event) echo "sockhost echo, concurrency = \"event\", threads = ${EVENT_THREADS:-default (one per core)}" ;;
+        sockhost-event-cores) echo "sockhost echo, concurrency = \"event\", threads = default (one per core)" ;;
         sockhost-threading) echo "sockhost echo, concurrency = \"threading\"" ;;
         sockhost-forking) echo "sockhost echo, concurrency = \"forking\"" ;;
         sockhost-event-w2) echo "sockhost echo, concurrency = \"event\" as above, [host] workers = 2" ;;

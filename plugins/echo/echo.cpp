@@ -38,7 +38,8 @@ sdk::Resume EchoStreamHandler::handle_ready() {
         out.flush();
         if (*n < kChunk) break;
     }
-    last_active_ = std::chrono::steady_clock::now();
+    // Only an io_timeout needs the time (idle_deadline).
+    if (server().io_timeout().count() > 0) last_active_ = std::chrono::steady_clock::now();
     return sdk::Resume::park;
 }
 

@@ -280,7 +280,10 @@ void DeferringSocketStream::send_or_queue(std::string_view first, std::string_vi
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = parts;
-        ssize_t n = ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+        // One buffer (the usual case): send(), which spares the kernel
+        // copying in a msghdr and an iovec array.
+        ssize_t n = parts == 1 ? ::send(fd_, iov[0].iov_base, iov[0].iov_len, flags | MSG_NOSIGNAL | MSG_DONTWAIT)
+                               : ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("send");
