@@ -10,9 +10,10 @@
 //   the connections among them go to a shared ready list (a waiting thread
 //   is woken to share them), taken oldest first, one turn at a time, by
 //   every thread until it is empty; the other events:
-//     the server socket  stream: accept one connection and run its first turn
-//                        here and now; datagrams: receive and answer up to 64
-//                        (EPOLLEXCLUSIVE: one waiting thread per wake-up)
+//     the server socket  stream: accept up to 16 connections, running each
+//                        one's first turn here and now; datagrams: receive and
+//                        answer up to 64 (EPOLLEXCLUSIVE: one waiting thread
+//                        per wake-up)
 //     a connection       setup() once, then handle_ready() (a
 //                        sdk::ResumableHandler) or handle() (any other handler,
 //                        run to completion), then park it again or finish() +
@@ -117,6 +118,11 @@ constexpr std::uint64_t kSocketKey = 2; // the server's socket (EPOLLEXCLUSIVE):
 constexpr std::uint64_t kWakeKey = 3;   // the wake eventfd (edge-triggered): ready_ has work to share
 constexpr std::uint64_t kFirstId = 4;
 
+/// Connections a thread woken by the listening socket accepts in a row
+/// (fewer when fewer wait): under a stream of new connections (clients
+/// that close after each request) one wake-up, not one per connection.
+constexpr int kAcceptsPerWake = 16;
+
 /// Events one epoll_wait returns at most. One call for many ready
 /// connections (as a single-threaded epoll server does), instead of one
 /// call per request; the connections go to a list every pool thread takes
@@ -214,6 +220,7 @@ public:
     void release_socket(BaseServer& server) override {
         if (!takes_socket_) return;
         takes_socket_ = false;
+        socket_released_.store(true);
         ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server.fileno(), nullptr);
         // A thread already woken may still be inside accept on it.
         for (int i = 0; i < 2000 && accepting_.load() > 0; ++i)
@@ -414,18 +421,28 @@ private:
         return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server_->fileno(), &ev) == 0;
     }
 
-    /// A pool thread woken by the listening socket: one accept (other free
-    /// threads take the next ones), served here at once (serve_accepted).
-    void accept_one() {
-        ++accepting_;
-        tls_accepting = true;
-        bool exhausted = false;
-        server_->take_ready_request(&exhausted);
-        if (tls_accepting) {   // nothing accepted (serve_accepted clears it)
-            tls_accepting = false;
-            --accepting_;
+    /// A pool thread woken by the listening socket: accepts up to
+    /// kAcceptsPerWake connections (as many as are waiting), each served
+    /// here at once (serve_accepted); other free threads take more.
+    void accept_some() {
+        for (int i = 0; i < kAcceptsPerWake; ++i) {
+            // Counted before looking at the flag: release_socket() either sees
+            // this thread accepting (and waits) or this thread sees the flag.
+            ++accepting_;
+            if (socket_released_.load()) {
+                --accepting_;
+                return;
+            }
+            tls_accepting = true;
+            bool exhausted = false;
+            const bool took = server_->take_ready_request(&exhausted);
+            if (tls_accepting) {   // nothing accepted (serve_accepted clears it)
+                tls_accepting = false;
+                --accepting_;
+            }
+            if (exhausted) pause_accept();
+            if (!took) return;   // none waiting (or paused)
         }
-        if (exhausted) pause_accept();
     }
 
     /// Out of descriptors: stop the pool accepting for a while (the socket
@@ -642,7 +659,7 @@ private:
                         break;   // jobs left: the top of the loop takes them
                     }
                     case kSocketKey:
-                        if (stream_socket_) accept_one();
+                        if (stream_socket_) accept_some();
                         else receive_datagrams();
                         break;
                     case kJobsKey: {
@@ -985,6 +1002,7 @@ private:
     bool takes_socket_ = false;               // loop thread: the pool has the server socket
     bool stream_socket_ = false;              // set by serve_started, before the pool reads it
     std::atomic<int> accepting_{0};           // pool threads inside an accept
+    std::atomic<bool> socket_released_{false};  // release_socket(): accept no more
     std::atomic<bool> accept_paused_{false};  // the pool ran out of descriptors
     std::atomic<Clock::time_point> accept_resume_{};
     Clock::time_point last_exhausted_log_{};  // under mutex_
