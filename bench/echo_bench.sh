@@ -10,6 +10,8 @@
 #
 # Environment (all optional):
 #   DURATION=5  WARMUP=1     seconds measured / not counted, per cell
+#   ROUNDS=1                 runs per server (order rotated each round); round
+#                            trips/s, p50, p99 = median over the rounds
 #   CONNS=64    SIZE=64      connections (udp: sockets) and message size
 #   LOAD_THREADS=1           echo_load's epoll threads
 #   UDP_TIMEOUT_MS=200       a datagram unanswered this long counts as lost
@@ -29,6 +31,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
+ROUNDS=${ROUNDS:-1}
 CONNS=${CONNS:-64}
 SIZE=${SIZE:-64}
 LOAD_THREADS=${LOAD_THREADS:-1}
@@ -164,6 +167,9 @@ describe() {
 }
 
 declare -A RPS P50 P99 ERR RSS
+# Per round, space-separated (in round order): filled by run_server, reduced
+# to RPS/P50/P99 (medians) and ERR (sums) by summarise.
+declare -A L_RPS L_P50 L_P99 L_ERR
 declare -a RAN=()
 
 run_server() {
@@ -178,7 +184,7 @@ run_server() {
         log "$name: not listening; log:"; tail -n 20 "$logf" >&2
         stop_group "$CUR_PID"; return
     fi
-    RAN+=("$name")
+    [[ " ${RAN[*]} " == *" $name "* ]] || RAN+=("$name")
     for t in $TRANSPORTS; do
         case $t in
             tcp) url="tcp://127.0.0.1:$PORT" ;;
@@ -201,12 +207,40 @@ run_server() {
         errors=$(sed -n 's/.* errors=\([^ ]*\).*/\1/p' <<<"$line")
         starved=$(sed -n 's/.* starved=\([^ ]*\).*/\1/p' <<<"$line")
         lost=$(sed -n 's/.* lost=\([^ ]*\).*/\1/p' <<<"$line")
-        RPS[$name|$t]=${rps%.*}; P50[$name|$t]=$p50; P99[$name|$t]=$p99
-        ERR[$name|$t]="$errors/$starved/$lost"
+        L_RPS[$name|$t]+="${rps%.*} "; L_P50[$name|$t]+="$p50 "; L_P99[$name|$t]+="$p99 "
+        L_ERR[$name|$t]+="$errors/$starved/$lost "
         log "$name $t: ${rps%.*} round trips/s, p50 $p50 us, p99 $p99 us, errors/starved/lost $errors/$starved/$lost"
         sleep 0.5
     done
     stop_group "$CUR_PID"
+}
+
+summarise() {
+    local k
+    for k in "${!L_RPS[@]}"; do
+        # shellcheck disable=SC2086  # the lists are space-separated on purpose
+        RPS[$k]=$(median %.0f ${L_RPS[$k]})
+        # shellcheck disable=SC2086
+        P50[$k]=$(median %.1f ${L_P50[$k]})
+        # shellcheck disable=SC2086
+        P99[$k]=$(median %.1f ${L_P99[$k]})
+        ERR[$k]=$(tr ' /' '\n ' <<<"${L_ERR[$k]}" | awk 'NF == 3 { e += $1; s += $2; l += $3 } END { printf "%d/%d/%d", e, s, l }')
+    done
+}
+
+rounds_table() {   # each round's round trips/s and ratio to the reference
+    local t s k
+    echo "| transport | server | round trips/s, round 1 / 2 / ... | / $REF, round by round |"
+    echo "|---|---|---:|---:|"
+    for t in $TRANSPORTS; do
+        for s in "${RAN[@]}"; do
+            k="$s|$t"
+            [ -n "${L_RPS[$k]-}" ] || continue
+            printf '| %s | %s | %s | %s |\n' "$t" "$s" "$(sed 's/ $//; s/ / \/ /g' <<<"${L_RPS[$k]}")" \
+                "$(paste -d' ' <(tr ' ' '\n' <<<"${L_RPS[$k]}") <(tr ' ' '\n' <<<"${L_RPS[$REF|$t]-}") |
+                    awk 'NF == 2 && $2 > 0 { printf "%s%.2fx", (n++ ? " / " : ""), $1 / $2 }')"
+        done
+    done
 }
 
 ratio() {
@@ -241,7 +275,15 @@ main() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null
     local load_before load_after
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-    for s in $SERVERS; do run_server "$s"; done
+    local round i n
+    local -a servers
+    read -r -a servers <<<"$SERVERS"
+    n=${#servers[@]}
+    for ((round = 1; round <= ROUNDS; round++)); do
+        # rotate: round r starts at server (r-1) mod n, so none is always first
+        for ((i = 0; i < n; i++)); do run_server "${servers[(i + round - 1) % n]}"; done
+    done
+    summarise
     load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     local report
     report=$(
@@ -254,9 +296,14 @@ main() {
         echo "- load: \`echo_load -c $CONNS -s $SIZE -d $DURATION -w $WARMUP -t $LOAD_THREADS\` per cell: $CONNS connections (udp: connected sockets), each with one $SIZE-byte message in flight; client and server share the machine; udp replies later than ${UDP_TIMEOUT_MS} ms count as lost"
         for s in "${RAN[@]}"; do echo "- $s: $(describe "$s")"; done
         echo "- errors/starved/lost: connections that failed / connections that completed no round trip in the measured window / datagrams unanswered within the timeout"
+        echo "- rounds: $ROUNDS, the order of the servers rotated every round; round trips/s, p50 and p99 are the median over the rounds (even count: mean of the middle two), errors/starved/lost summed, RSS from the last round"
         echo "- / $REF: round trips/s divided by the one-thread C echo's on the same transport, same run (target ≥ 0.8x)"
         echo
         table
+        if [ "$ROUNDS" -gt 1 ]; then
+            echo
+            rounds_table
+        fi
     )
     publish_report "$report"
     log "took $((SECONDS - t0)) s"

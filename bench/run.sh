@@ -310,14 +310,6 @@ run_cell() {   # run_cell SIZE MODE: ROUNDS rounds over the servers that run MOD
     done
 }
 
-median() {   # median FORMAT VALUE...: "-" values are left out; "-" if none is left
-    printf '%s\n' "${@:2}" | grep -v '^-$' | LC_ALL=C sort -g | awk -v fmt="$1" '
-        { v[NR] = $1 }
-        END { if (NR == 0) print "-"
-              else if (NR % 2) printf fmt "\n", v[(NR + 1) / 2]
-              else printf fmt "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 summarise() {   # RPS/P50/P99 from the rounds; a round that completed nothing counts as 0 req/s
     local k
     for k in "${!L_RPS[@]}"; do

@@ -91,3 +91,11 @@ publish_report() {   # publish_report TEXT: print it; write it to $RESULTS unles
         log "written to ${RESULTS#"$ROOT"/}"
     fi
 }
+
+median() {   # median FORMAT VALUE...: "-" values are left out; "-" if none is left
+    printf '%s\n' "${@:2}" | grep -v '^-$' | LC_ALL=C sort -g | awk -v fmt="$1" '
+        { v[NR] = $1 }
+        END { if (NR == 0) print "-"
+              else if (NR % 2) printf fmt "\n", v[(NR + 1) / 2]
+              else printf fmt "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
