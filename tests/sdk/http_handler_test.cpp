@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 
 #include <gtest/gtest.h>
+#include <system_error>
+#include <cstdlib>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -558,6 +561,63 @@ TEST(HttpHeaders, LooksUpNamesCaseInsensitively) {
     EXPECT_EQ(h.get("ACCEPT"), "a");
     EXPECT_EQ(h.get_all("Accept"), "a, b");
     EXPECT_FALSE(h.contains("Host"));
+}
+
+// --- A client gone mid-response ---------------------------------------------
+
+/// Reads `input`, then fails every write as a connection the client reset.
+class ResetStream : public ByteStream {
+public:
+    explicit ResetStream(std::string input) : input_(std::move(input)) {}
+    std::size_t read_some(char* buffer, std::size_t size) override {
+        std::size_t n = std::min(size, input_.size() - pos_);
+        std::copy_n(input_.data() + pos_, n, buffer);
+        pos_ += n;
+        return n;
+    }
+    void write_all(std::string_view) override {
+        throw std::system_error(ECONNRESET, std::generic_category(), "send");
+    }
+
+private:
+    std::string input_;
+    std::size_t pos_ = 0;
+};
+
+/// Sends a 10-byte file body after its head (as http_static does).
+class FileHandler : public BaseHTTPRequestHandler {
+public:
+    explicit FileHandler(int fd) : fd_(fd) {}
+    void do_GET() override {
+        send_response(200);
+        send_header("Content-Length", "10");
+        end_headers();
+        send_file(fd_, 0, 10);
+    }
+
+private:
+    int fd_;
+};
+
+TEST(HttpBaseHTTPRequestHandler, AClientGoneMidResponseIsNotBlamedOnTheHandler) {
+    // The head's send fails (the client reset the connection): the response
+    // is abandoned and the connection closed; the handler declared and sent
+    // a correct framing, so no "Content-Length said" warning.
+    char name[] = "/tmp/sockhost-reset-XXXXXX";
+    const int fd = ::mkstemp(name);
+    ASSERT_GE(fd, 0);
+    ::unlink(name);
+    ASSERT_EQ(::write(fd, "0123456789", 10), 10);
+    FakeServer server;
+    FileHandler handler(fd);
+    handler.use_stream(std::make_unique<ResetStream>("GET /f HTTP/1.1\r\nHost: h\r\n\r\n"));
+    handler.bind(Request{}, SocketAddress(), server);
+    EXPECT_NO_THROW(run_handler(handler));
+    ::close(fd);
+    const auto lines = server.lines();
+    for (const auto& l : lines) EXPECT_EQ(l.find("Content-Length said"), std::string::npos) << l;
+    ASSERT_FALSE(lines.empty());
+    EXPECT_NE(lines.back().find("\"GET /f HTTP/1.1\" 200"), std::string::npos) << lines.back();
 }
 
 }  // namespace

@@ -756,8 +756,10 @@ void BaseHTTPRequestHandler::finish_response() {
     if (st.started && !st.ended) end_headers();   // the handler forgot it
     std::size_t body = wfile().bytes_written() - st.body_start;
     // RFC 9112 6.3: a body shorter or longer than its Content-Length breaks
-    // framing for the next response.
-    if (st.ended && !st.no_body && st.declared && *st.declared != body) {
+    // framing for the next response. (Not the handler's doing when the
+    // response was abandoned: the client went away, or a failure already
+    // logged.)
+    if (st.ended && !st.no_body && st.declared && *st.declared != body && !st.aborted) {
         log(LogLevel::warning, "response body of " + std::to_string(body) +
                                    " bytes, Content-Length said " + std::to_string(*st.declared));
         close_connection = true;
