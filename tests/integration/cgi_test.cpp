@@ -194,6 +194,28 @@ TEST_P(CgiModels, RunsAScriptWithTheRfc3875Environment) {
     }
 }
 
+TEST_P(CgiModels, OnlyTheScriptDropsPrivilegesNotTheHost) {
+    // The child changes its ids while it still shares the host's memory
+    // (clone with CLONE_VM): the host keeps its own, and every later script
+    // drops again.
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (cgi_user)";
+    auto host_uid = [&] {
+        std::ifstream status("/proc/" + std::to_string(host().pid()) + "/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("Uid:", 0) == 0) return line;
+        return std::string();
+    };
+    const std::string before = host_uid();
+    ASSERT_NE(before.find("\t0\t0\t0\t0"), std::string::npos) << before;
+    for (int i = 0; i < 5; ++i) {
+        Response r = fetch(port(), request("GET", "/cgi-bin/env.sh"));
+        ASSERT_EQ(r.status, 200) << "request " << i;
+        EXPECT_NE(r.body.find("uid 65534"), std::string::npos) << "request " << i;
+    }
+    EXPECT_EQ(host_uid(), before);
+}
+
 TEST_P(CgiModels, PostsAFormToPython) {
     Response r = fetch(port(), request("POST", "/cgi-bin/form.py",
                                        "Content-Type: application/x-www-form-urlencoded\r\n",
