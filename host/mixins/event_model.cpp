@@ -796,32 +796,45 @@ private:
         if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     }
 
-    enum class Wait { parked, again, failed };
-
     /// Parks a connection with queued output until its socket is writable
-    /// (edge-triggered EPOLLOUT), for at most the stream's send timeout.
-    /// again: an event came during the turn, try sending now; failed: it
-    /// cannot be armed (close it).
-    Wait wait_writable(Connection& c) {
+    /// (edge-triggered EPOLLOUT), for at most the stream's send timeout; an
+    /// event that came during the turn puts it on the ready list. False when
+    /// it cannot be armed (close it).
+    bool wait_writable(Connection& c) {
         epoll_event ev{};
         ev.events = EPOLLOUT | EPOLLET;
         ev.data.u64 = c.id;
         const int op = c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (::epoll_ctl(epoll_.get(), op, c.socket.get(), &ev) < 0) return Wait::failed;
+        if (::epoll_ctl(epoll_.get(), op, c.socket.get(), &ev) < 0) return false;
         c.registered = true;
         c.edge = false;   // arm_edge() arms it for input again once the queue is out
         const auto timeout = c.out->timeout();
+        const auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
         std::lock_guard lock(mutex_);
         if (c.pending) {
             // Something fired during the turn (edge-triggered: it will not
-            // fire again): look now rather than wait for nothing.
-            c.pending = false;
-            return Wait::again;
+            // fire again): its next turn comes from the ready list.
+            requeue(c, State::writing, deadline);
+            return true;
         }
         c.state = State::writing;
-        c.deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+        c.deadline = deadline;
         --running_;
-        return Wait::parked;
+        return true;
+    }
+
+    /// Under mutex_, for a connection whose socket may hold more (or be
+    /// writable) already, so that epoll will not report it again: to the
+    /// back of the ready list rather than another turn at once, so those
+    /// already waiting go first and a client that keeps its socket full
+    /// cannot keep a thread to itself.
+    void requeue(Connection& c, State state, Clock::time_point deadline) {
+        c.pending = false;
+        c.state = state;
+        c.deadline = deadline;
+        --running_;
+        ready_.push_back(c.id);
+        ready_count_.store(ready_.size() - ready_head_);
     }
 
     /// One turn of a connection on a pool thread: serve, then park or close.
@@ -881,11 +894,9 @@ private:
     queued:
         if (!error && !abandon && c.out && c.out->pending()) {
             c.close_after_write = !keep;
-            switch (wait_writable(c)) {
-                case Wait::parked: return;   // from here another thread may own `c`
-                case Wait::again: c.action = Action::write; goto again;
-                case Wait::failed: keep = false; abandon = true; break;
-            }
+            if (wait_writable(c)) return;   // from here another thread may own `c`
+            keep = false;                      // it cannot be armed: close it
+            abandon = true;
         }
         if (keep && arm_edge(c)) {
             // Edge-triggered: bytes already in the socket when it parks would
@@ -897,18 +908,16 @@ private:
             std::unique_lock lock(mutex_);
             if (!closing_) {
                 if (c.pending || unread) {
-                    // Bytes arrived during the turn (edge-triggered: no
-                    // second wake-up will come for them).
-                    c.pending = false;
-                    c.action = Action::resume;
-                    lock.unlock();
-                    keep = false;
-                    goto again;
+                    // Bytes arrived during the turn, or the last read filled
+                    // its buffer (edge-triggered: no second wake-up will
+                    // come for them).
+                    requeue(c, State::parked, deadline);
+                    return;   // from here another thread may own `c`
                 }
                 c.state = State::parked;
                 c.deadline = deadline;
                 --running_;
-                    return;   // from here another thread may own `c`
+                return;   // from here another thread may own `c`
             }
         }
         // The end of the connection: finish() once, then close (as
