@@ -309,24 +309,47 @@ TEST(EventModel, ABodyThatStopsArrivingIsAnswered408AfterBodyTimeout) {
     TempDir dir;
     HostProcess host(dir, event_server(kHello, "threads = 1\n  [server.options]\n  body_timeout = 1.0\n"));
     const auto port = host.port("ev");
-    Socket stalled = connect_tcp(port);
-    const auto start = Clock::now();
-    stalled.send_all("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\npartial");
-    std::this_thread::sleep_for(200ms);
-    expect_served_promptly(port, "/quick", "hello /quick", "while a request body has stalled");
-    const std::string answer = stalled.read_all(4s);
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
-    EXPECT_NE(answer.find("Request body timed out"), std::string::npos) << answer;
-    EXPECT_GE(seconds, 0.9);
-    EXPECT_LT(seconds, 3.0);
-    // The access line follows the answer: waited for, not looked for at once.
-    EXPECT_TRUE(host.wait_for_log("\"POST /upload HTTP/1.1\" 408", 5s)) << host.log();
+    const std::vector<std::pair<std::string, std::string>> uploads = {
+        {"/length", "Content-Length: 100\r\n\r\npartial"},
+        {"/chunked", "Transfer-Encoding: chunked\r\n\r\n7\r\npartial\r\n"}};
+    for (const auto& [target, rest] : uploads) {
+        Socket stalled = connect_tcp(port);
+        const auto start = Clock::now();
+        stalled.send_all("POST " + target + " HTTP/1.1\r\nHost: t\r\n" + rest);
+        std::this_thread::sleep_for(200ms);
+        expect_served_promptly(port, "/quick", "hello /quick", "while a request body has stalled");
+        const std::string answer = stalled.read_all(4s);
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << target << ": " << answer;
+        EXPECT_NE(answer.find("Request body timed out"), std::string::npos) << target << ": " << answer;
+        EXPECT_GE(seconds, 0.9) << target;
+        EXPECT_LT(seconds, 3.0) << target;
+        // The access line follows the answer: waited for, not looked for at once.
+        EXPECT_TRUE(host.wait_for_log("\"POST " + target + " HTTP/1.1\" 408", 5s)) << host.log();
+    }
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(EventModel, AChunkedBodySentSlowlyWaitsParkedNotOnTheThread) {
+    TempDir dir;
+    HostProcess host(dir, event_server(kHello, "threads = 1\n"));
+    const auto port = host.port("ev");
+    Socket slow = connect_tcp(port);
+    slow.send_all("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    std::this_thread::sleep_for(100ms);
+    expect_served_promptly(port, "/quick", "hello /quick", "while a chunked body trickles");
+    slow.send_all("6\r\n wor");   // a chunk split across sends
+    std::this_thread::sleep_for(100ms);
+    slow.send_all("ld\r\n0\r\n\r\n");
+    const std::string answer = slow.read_until("hello world", 3s);
+    EXPECT_EQ(answer.substr(0, 15), "HTTP/1.1 200 OK") << answer;
+    EXPECT_NE(answer.find("Content-Length: 11\r\n"), std::string::npos) << answer;
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
 TEST(EventModel, BodiesTooBigToBufferAndChunkedBodiesAreStillRead) {
-    // Past 64 KiB, or chunked: the handler reads the body as it asks for it.
+    // Past 64 KiB: the handler reads the body as it asks for it; a short
+    // chunked one arriving in two pieces comes back whole too.
     TempDir dir;
     HostProcess host(dir, event_server(kHello, "threads = 1\n"));
     const auto port = host.port("ev");
@@ -343,6 +366,21 @@ TEST(EventModel, BodiesTooBigToBufferAndChunkedBodiesAreStillRead) {
     s.send_all("6\r\n world\r\n0\r\n\r\n");
     answer = s.read_until("hello world", 3s);
     EXPECT_NE(answer.find("Content-Length: 11\r\n"), std::string::npos) << answer;
+    // Chunked past 64 KiB of data, and 40,000 one-byte chunks (framing past
+    // 128 KiB): not waited for whole, read by the handler.
+    auto chunked_echo = [&](const std::string& target, const std::string& encoded, const std::string& body) {
+        Socket c = connect_tcp(port);
+        c.send_all("POST " + target + " HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + encoded);
+        const std::string got = c.read_until(body, 5s);
+        EXPECT_NE(got.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos)
+            << target << ": " << got.substr(0, 300);
+        EXPECT_EQ(got.size() - got.find("\r\n\r\n") - 4, body.size()) << target;
+    };
+    const std::string hundred_k(100 * 1024, 'c');
+    chunked_echo("/chunked-big", "19000\r\n" + hundred_k + "\r\n0\r\n\r\n", hundred_k);
+    std::string tiny_chunks;
+    for (int i = 0; i < 40000; ++i) tiny_chunks += "1\r\nt\r\n";
+    chunked_echo("/chunked-tiny", tiny_chunks + "0\r\n\r\n", std::string(40000, 't'));
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 

@@ -49,17 +49,48 @@ bool output_queued(StreamRequestHandler& handler) {
     return deferring != nullptr && deferring->pending();
 }
 
-/// Request bodies up to this size with a Content-Length are read in full
-/// by handle_ready() before the handler runs (event model): a client
-/// sending one slowly waits parked, not on a thread. Larger or chunked
-/// bodies, and those behind "Expect: 100-continue" (the client waits for
-/// the handler's 100), are read by the handler as it asks for them.
+/// Request bodies up to this size (a Content-Length, or chunked) are read
+/// in full by handle_ready() before the handler runs (event model): a
+/// client sending one slowly waits parked, not on a thread. Larger ones,
+/// and those behind "Expect: 100-continue" (the client waits for the
+/// handler's 100), are read by the handler as it asks for them.
 constexpr std::uint64_t kBufferedBody = 64 * 1024;
+/// A chunked body is buffered while its encoded form stays within this
+/// (chunk framing of tiny chunks can be several times the data).
+constexpr std::size_t kBufferedChunkedBytes = 2 * kBufferedBody;
 
 bool buffers_body(const RequestHead& head, const Limits& limits) {
+    if (head.expect_continue) return false;
+    if (head.framing == BodyFraming::chunked) return true;
     return head.framing == BodyFraming::content_length && head.content_length > 0 &&
-           head.content_length <= kBufferedBody && head.content_length <= limits.max_body_size &&
-           !head.expect_continue;
+           head.content_length <= kBufferedBody && head.content_length <= limits.max_body_size;
+}
+
+/// Whether the body after a parsed head is all in `buffered` (its head
+/// `head_bytes` long): complete, not yet, or not to be waited for here (too
+/// big or malformed: the handler's reads take it from there).
+enum class BodyInBuffer { complete, incomplete, give_up };
+
+BodyInBuffer body_in_buffer(const RequestHead& head, const Limits& limits, std::string_view buffered,
+                            std::size_t head_bytes) {
+    std::string_view body = buffered.substr(head_bytes);
+    if (head.framing == BodyFraming::content_length)
+        return body.size() >= head.content_length ? BodyInBuffer::complete : BodyInBuffer::incomplete;
+    // Chunked: decode what is there (again from its start each time: at
+    // most kBufferedChunkedBytes) to see whether the last chunk is in.
+    ChunkedDecoder decoder(limits);
+    std::uint64_t decoded = 0;
+    for (;;) {
+        const ChunkedDecoder::Step step = decoder.step(body);
+        if (step.status == ParseStatus::error) return BodyInBuffer::give_up;
+        decoded += step.data.size();
+        body.remove_prefix(step.consumed);
+        if (step.status == ParseStatus::done) return BodyInBuffer::complete;
+        if (decoded > kBufferedBody || decoded > limits.max_body_size) return BodyInBuffer::give_up;
+        if (step.consumed == 0 && step.data.empty())
+            return buffered.size() - head_bytes > kBufferedChunkedBytes ? BodyInBuffer::give_up
+                                                                          : BodyInBuffer::incomplete;
+    }
 }
 
 /// Longest single wait of an idle keep-alive connection before it checks
@@ -634,8 +665,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
             // The whole body is read here too, without waiting (nginx's
             // client_body_buffer_size): the handler then reads it from
             // memory, and a client that sends it slowly holds no thread.
-            const std::size_t want = r.consumed + static_cast<std::size_t>(st.head.content_length);
-            while (rfile().buffered().size() < want) {
+            while (body_in_buffer(st.head, limits_, rfile().buffered(), r.consumed) == BodyInBuffer::incomplete) {
                 std::optional<std::size_t> n;
                 try {
                     n = rfile().fill_nowait();
