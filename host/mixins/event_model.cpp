@@ -811,28 +811,24 @@ private:
         const auto timeout = c.out->timeout();
         const auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
         std::lock_guard lock(mutex_);
-        if (c.pending) {
-            // Something fired during the turn (edge-triggered: it will not
-            // fire again): its next turn comes from the ready list.
-            requeue(c, State::writing, deadline);
-            return true;
-        }
-        c.state = State::writing;
-        c.deadline = deadline;
-        --running_;
+        // Something fired during the turn (edge-triggered: it will not fire
+        // again): its next turn comes from the ready list.
+        park(c, State::writing, deadline, c.pending);
         return true;
     }
 
-    /// Under mutex_, for a connection whose socket may hold more (or be
-    /// writable) already, so that epoll will not report it again: to the
-    /// back of the ready list rather than another turn at once, so those
-    /// already waiting go first and a client that keeps its socket full
-    /// cannot keep a thread to itself.
-    void requeue(Connection& c, State state, Clock::time_point deadline) {
+    /// Under mutex_: the turn is over, the connection waits (`state`) until
+    /// `deadline`. `ready_now` when its socket may hold more (or be writable)
+    /// already, so that epoll will not report it again: then it goes to the
+    /// back of the ready list rather than taking another turn at once, so
+    /// those already waiting go first and a client that keeps its socket
+    /// full cannot keep a thread to itself.
+    void park(Connection& c, State state, Clock::time_point deadline, bool ready_now) {
         c.pending = false;
         c.state = state;
         c.deadline = deadline;
         --running_;
+        if (!ready_now) return;
         ready_.push_back(c.id);
         ready_count_.store(ready_.size() - ready_head_);
     }
@@ -907,16 +903,10 @@ private:
             const bool unread = c.stream ? c.stream->rfile().may_have_more() : readable(c);
             std::unique_lock lock(mutex_);
             if (!closing_) {
-                if (c.pending || unread) {
-                    // Bytes arrived during the turn, or the last read filled
-                    // its buffer (edge-triggered: no second wake-up will
-                    // come for them).
-                    requeue(c, State::parked, deadline);
-                    return;   // from here another thread may own `c`
-                }
-                c.state = State::parked;
-                c.deadline = deadline;
-                --running_;
+                // Bytes that arrived during the turn, or behind a last read
+                // that filled its buffer, get no second wake-up
+                // (edge-triggered): such a connection is ready now.
+                park(c, State::parked, deadline, c.pending || unread);
                 return;   // from here another thread may own `c`
             }
         }
