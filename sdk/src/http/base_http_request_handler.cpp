@@ -420,9 +420,10 @@ struct BaseHTTPRequestHandler::State {
 
     // handle_ready() (concurrency = "event").
     Resumer resumer;
-    std::optional<ParseResult> preparsed;   // the head handle_ready() found complete
-    // handle_ready() waits (parked) for a short body before dispatching it.
-    bool awaiting_body = false;
+    // The head handle_ready() found complete; kept between turns only while
+    // the connection waits (parked) for a short body before dispatching it.
+    std::optional<ParseResult> preparsed;
+    bool awaiting_body() const { return preparsed.has_value(); }
     Clock::time_point body_progress{};  // ... and last received some of it
     Clock::time_point idle_since = connected;   // the last response was done
     Clock::time_point head_started{};  // first byte of a later request's head
@@ -634,7 +635,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
         }
         // Read what has arrived until a head is complete (or wrong); never wait.
         ParseResult r;
-        if (st.awaiting_body) {
+        if (st.awaiting_body()) {
             r = *st.preparsed;   // parked for its body: the head is in
         } else {
             for (;;) {
@@ -673,8 +674,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
                     return Resume::close;
                 }
                 if (!n) {
-                    if (!st.awaiting_body) {
-                        st.awaiting_body = true;
+                    if (!st.awaiting_body()) {
                         st.preparsed = r;
                         st.body_progress = Clock::now();
                     }
@@ -683,7 +683,6 @@ Resume BaseHTTPRequestHandler::handle_ready() {
                 if (*n == 0) break;   // end of stream mid-body: the handler's read reports it
                 st.body_progress = Clock::now();
             }
-            st.awaiting_body = false;
         }
         st.preparsed = r;
         handle_one_request();
@@ -700,7 +699,7 @@ Resume BaseHTTPRequestHandler::handle_ready() {
 
 std::chrono::steady_clock::time_point BaseHTTPRequestHandler::idle_deadline() const {
     const State& st = *state_;
-    if (st.awaiting_body) return st.body_progress + to_ms(limits_.body_timeout);
+    if (st.awaiting_body()) return st.body_progress + to_ms(limits_.body_timeout);
     if (st.requests == 0) return st.connected + to_ms(limits_.header_timeout);
     // rfile() has no const accessor; looking at the buffer changes nothing.
     if (const_cast<BaseHTTPRequestHandler*>(this)->rfile().buffered().empty())
@@ -729,7 +728,7 @@ void BaseHTTPRequestHandler::answer_header_timeout() {
     st.aborted = true;
     try {
         rfile().stream().set_timeout(to_ms(limits_.send_timeout));
-        send_error(408, st.awaiting_body ? "Request body timed out" : "Request header timed out");
+        send_error(408, st.awaiting_body() ? "Request body timed out" : "Request header timed out");
         finish_response();
     } catch (const std::system_error&) {
     }
