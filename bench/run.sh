@@ -44,6 +44,7 @@ BENCH="$ROOT/bench"
 DURATION=${DURATION:-5}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
+CLK_TCK=$(getconf CLK_TCK)   # /proc/PID/stat counts CPU time in these
 BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results.md}
 SERVERS=${SERVERS:-"sockhost-event sockhost-event-cores sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"}
@@ -234,8 +235,9 @@ modes_for() {   # forking: a fork per connection; keep-alive with 64 connections
 # --------------------------------------------------------------- results ---
 # Keyed "server|size|mode". L_* hold one value per round, space-separated (the
 # rounds a server ran, in order); RPS/P50/P99 are their medians, filled in by
-# summarise; ERRS is summed over rounds; RSS is from the last round.
-declare -A L_RPS L_P50 L_P99 RPS P99 P50 ERRS RSS
+# summarise; ERRS is summed over rounds; RSS is from the last round. L_CPU/CPU:
+# the server's CPU time per completed request (µs), each round's and their median.
+declare -A L_RPS L_P50 L_P99 L_CPU RPS P99 P50 CPU ERRS RSS
 declare -A PORT PID DEAD
 declare -a RAN=()
 
@@ -275,22 +277,27 @@ runs_mode() {   # runs_mode NAME MODE
 
 run_wrk() {   # run_wrk NAME SIZE MODE ROUND: one wrk run, its figures appended to L_*
     local name=$1 size=$2 mode=$3 round=$4 k="$1|$2|$3" out parsed rps p99 reqs errs non2xx p50
-    local hdr=() conns=$CONNS base=$mode
+    local hdr=() conns=$CONNS base=$mode cpu0 cpu1 cpu=-
     case $mode in *-[0-9]*) conns=${mode##*-}; base=${mode%-*} ;; esac
     [ "$base" = close ] && hdr=(-H 'Connection: close')
     out="$TMP/wrk-$name-$size-$mode-r$round.txt"
+    cpu0=$(tree_cpu_ticks "${PID[$name]}")
     timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
         "${hdr[@]}" "http://127.0.0.1:${PORT[$name]}/$size.bin" >"$out" 2>&1
     # right after its own run, before the next server's load
     RSS[$k]=$(tree_rss_kib "${PID[$name]}")
+    cpu1=$(tree_cpu_ticks "${PID[$name]}")
     parsed=$(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
     read -r rps p99 reqs errs non2xx p50 <<<"$parsed"
     [ "$reqs" -eq 0 ] && rps="-"
+    # ticks are 1/CLK_TCK s; 5 s of one busy core is ~500 of them
+    [ "$reqs" -gt 0 ] && cpu=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
     L_RPS[$k]+="$rps "
+    L_CPU[$k]+="$cpu "
     L_P99[$k]+="$p99 "
     L_P50[$k]+="$p50 "
     ERRS[$k]=$((${ERRS[$k]-0} + errs + non2xx))
-    log "$name $size $mode r$round: ${rps} req/s, p99 ${p99} ms, errors $((errs + non2xx)), rss $((RSS[$k] / 1024)) MiB"
+    log "$name $size $mode r$round: ${rps} req/s, p99 ${p99} ms, errors $((errs + non2xx)), rss $((RSS[$k] / 1024)) MiB, cpu ${cpu} us/request"
 }
 
 run_cell() {   # run_cell SIZE MODE: ROUNDS rounds over the servers that run MODE
@@ -319,6 +326,10 @@ summarise() {   # RPS/P50/P99 from the rounds; a round that completed nothing co
         P50[$k]=$(median %.2f ${L_P50[$k]})
         # shellcheck disable=SC2086
         P99[$k]=$(median %.2f ${L_P99[$k]})
+        if [[ ${L_CPU[$k]} =~ [0-9] ]]; then
+            # shellcheck disable=SC2086
+            CPU[$k]=$(median %.1f $(echo ${L_CPU[$k]//-/}))
+        else CPU[$k]="-"; fi
     done
 }
 
@@ -354,6 +365,7 @@ cell_p99() {   # "p50 / p99" in ms
     [ -z "$m" ] || [ "$m" = "-" ] && m="n/a"
     echo "$m / $v"
 }
+cell_cpu() { local v=${CPU[$1]-}; [ -z "$v" ] && v="—"; [ "$v" = "-" ] && v="n/a"; echo "$v"; }
 cell_rss() { local v=${RSS[$1]-}; [ -z "$v" ] && { echo "—"; return; }; awk -v k="$v" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() {      # ratio A B: RPS[A]/RPS[B] or n/a
     local a=${RPS[$1]-} b=${RPS[$2]-}
@@ -403,6 +415,22 @@ table() {
         for mode in "${MODES[@]}"; do
             line="| $size | $mode |"
             for s in "${cols[@]}"; do line+=" $(cell_rss "$s|$size|$mode") |"; done
+            echo "$line"
+        done
+    done
+    echo
+    echo "Server CPU time per request (µs, user + system over the process, its threads and children, during the wrk run / requests completed; median over the rounds). Client and server share the cores: CPU a server does not use is wrk's."
+    echo
+    line="| file | mode |"
+    for s in "${cols[@]}"; do line+=" $s |"; done
+    echo "$line"
+    line="|---|---|"
+    for s in "${cols[@]}"; do line+="---:|"; done
+    echo "$line"
+    for size in "${SIZES[@]}"; do
+        for mode in "${MODES[@]}"; do
+            line="| $size | $mode |"
+            for s in "${cols[@]}"; do line+=" $(cell_cpu "$s|$size|$mode") |"; done
             echo "$line"
         done
     done

@@ -4,7 +4,7 @@
 # groups this script started, stopped on exit with TMP removed; a script may
 # define bench_cleanup_extra to run first); stop_group; build_sockhost
 # (Release into BUILD_DIR, or reuse it with SKIP_BUILD=1); free_port;
-# tree_rss_kib; wait_ready (a server answers 200); publish_report (print the
+# tree_pids, tree_rss_kib, tree_cpu_ticks; wait_ready (a server answers 200); publish_report (print the
 # report, write it to RESULTS when set).
 
 log() { printf '[%s %(%H:%M:%S)T] %s\n' "$BENCH_TAG" -1 "$*" >&2; }
@@ -59,17 +59,31 @@ free_port() {   # a free TCP port on 127.0.0.1
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-tree_rss_kib() {   # sum of VmRSS (KiB) over PID and all its descendants
-    local root=$1 p total=0 v
-    for p in $(ps -e -o pid=,ppid= | awk -v r="$root" '
+tree_pids() {   # PID and all its descendants, one a line
+    ps -e -o pid=,ppid= | awk -v r="$1" '
         { parent[$1] = $2; all[NR] = $1 }
         END { keep[r] = 1; ch = 1
               while (ch) { ch = 0; for (i in all) { p = all[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; ch = 1 } } }
-              for (p in keep) print p }'); do
+              for (p in keep) print p }'
+}
+
+tree_rss_kib() {   # sum of VmRSS (KiB) over PID and all its descendants
+    local p total=0 v
+    for p in $(tree_pids "$1"); do
         v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
         [ -n "$v" ] && total=$((total + v))
     done
     echo "$total"
+}
+
+tree_cpu_ticks() {   # CPU time (user + system, clock ticks) used so far by PID and its descendants,
+                     # their threads and the children they have reaped (forked handlers)
+    local p
+    for p in $(tree_pids "$1"); do
+        # the fields after the ")" that ends the command name (which may hold spaces):
+        # utime stime cutime cstime are the 12th to the 15th
+        sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null
+    done | awk '{ t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }'
 }
 
 wait_ready() {   # wait_ready PID PORT [PATH]: until GET PATH (/1k.bin) answers 200 (15 s at most)
