@@ -368,6 +368,11 @@ namespace {
 /// resumed (or accepted) on this thread takes this one instead of
 /// allocating and zero-filling 16 KiB again (a connection per request).
 thread_local std::string tls_spare_buffer;
+
+/// The same for Writer: the capacity of the last emptied write buffer on this
+/// thread, so a response does not allocate (and grow) its buffer again.
+thread_local std::string tls_spare_write_buffer;
+constexpr std::size_t kSpareWriteMax = 64 * 1024;   // a bigger one is not kept
 }  // namespace
 
 Reader::Reader(ByteStream& stream, std::size_t chunk) : stream_(stream), chunk_(chunk ? chunk : 1) {}
@@ -510,11 +515,14 @@ struct ClearOnExit {
 
 Writer::Writer(ByteStream& stream, std::size_t buffer_size)
     : stream_(stream), buffer_size_(buffer_size) {}
-Writer::~Writer() = default;
+Writer::~Writer() { release(); }
 
 void Writer::write(std::string_view data) {
     written_ += data.size();
     if (buf_.size() + data.size() <= buffer_size_) {
+        if (buf_.capacity() < buf_.size() + data.size() && buf_.empty() &&
+            tls_spare_write_buffer.capacity() > buf_.capacity())
+            buf_.swap(tls_spare_write_buffer);   // empty, with room
         buf_.append(data);
         return;
     }
@@ -530,7 +538,10 @@ void Writer::flush() {
 }
 
 void Writer::release() {
-    if (buf_.empty()) std::string().swap(buf_);
+    if (!buf_.empty()) return;
+    if (buf_.capacity() > tls_spare_write_buffer.capacity() && buf_.capacity() <= kSpareWriteMax)
+        tls_spare_write_buffer.swap(buf_);
+    std::string().swap(buf_);
 }
 
 void Writer::send_file(int in_fd, off_t offset, std::size_t count) {

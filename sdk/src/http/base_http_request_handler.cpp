@@ -953,10 +953,40 @@ std::string BaseHTTPRequestHandler::read_body() {
 
 // --- The response ------------------------------------------------------------------
 
+namespace {
+/// The IMF-fixdate of this second, formatted at most once a second per
+/// thread (no lock, no sharing); valid until the thread's next call.
+std::string_view cached_date() {
+    thread_local std::time_t cached_at = -1;
+    thread_local char cached[40];
+    thread_local std::size_t length = 0;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_at) {
+        const std::string s = BaseHTTPRequestHandler::date_time_string(static_cast<std::int64_t>(now));
+        length = std::min(s.size(), sizeof cached);
+        std::memcpy(cached, s.data(), length);
+        cached_at = now;
+    }
+    return {cached, length};
+}
+
+/// The buffer of the last response head built on this thread, given back by
+/// end_headers(): the next head is built in it without allocating, and an
+/// idle connection holds none.
+thread_local std::string tls_spare_head;
+constexpr std::size_t kHeadReserve = 512;
+
+void give_back_head(std::string& head) {
+    head.clear();
+    if (head.capacity() > tls_spare_head.capacity() && head.capacity() <= 64 * 1024) head.swap(tls_spare_head);
+    std::string().swap(head);
+}
+}  // namespace
+
 void BaseHTTPRequestHandler::send_response(int code, std::string_view message) {
     send_response_only(code, message);
     send_header("Server", server_version);
-    send_header("Date", date_time_string());
+    send_header("Date", cached_date());
 }
 
 void BaseHTTPRequestHandler::send_response_only(int code, std::string_view message) {
@@ -967,8 +997,10 @@ void BaseHTTPRequestHandler::send_response_only(int code, std::string_view messa
     if (message.empty()) message = reason_phrase(code);
     // The whole head is built in this string: room for a typical one at once
     // instead of growing it by doubling as the fields are added.
-    std::string line;
-    line.reserve(512);
+    std::string& line = st.head_buf;
+    if (line.capacity() < kHeadReserve && tls_spare_head.capacity() >= kHeadReserve) line.swap(tls_spare_head);
+    line.clear();
+    line.reserve(kHeadReserve);
     line += protocol_version;
     line += ' ';
     line += std::to_string(code);
@@ -979,7 +1011,6 @@ void BaseHTTPRequestHandler::send_response_only(int code, std::string_view messa
         line += (u < 0x20 && c != '\t') || u == 0x7f ? ' ' : c;
     }
     line += "\r\n";
-    st.head_buf = std::move(line);
     st.interim = code < 200 && code != 101;
     st.started = !st.interim;
     st.has_connection = false;
@@ -999,29 +1030,53 @@ void BaseHTTPRequestHandler::send_header(std::string_view name, std::string_view
     if (!is_token(name)) throw std::invalid_argument("send_header: invalid field name");
     if (has_cr_lf_or_nul(value)) throw std::invalid_argument("send_header: CR, LF or NUL in a field value");
     std::string safe;
-    if (iequals(name, "Location")) {
-        safe = safe_location(value);
-        value = safe;
-    } else if (iequals(name, "Connection")) {
-        st.has_connection = true;
-        if (contains_token(value, "close")) close_connection = true;
-        else if (contains_token(value, "keep-alive") && !st.force_close) close_connection = false;
-    } else if (iequals(name, "Content-Length")) {
-        std::uint64_t v = 0;
-        bool ok = !value.empty();
-        for (char c : value) {
-            if (c < '0' || c > '9' || v > (~std::uint64_t{0} - 9) / 10) ok = false;
-            else v = v * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-        if (!ok) throw std::invalid_argument("send_header: bad Content-Length");
-        st.declared = v;
-    } else if (iequals(name, "Transfer-Encoding")) {
-        st.chunked_response = contains_token(value, "chunked");
+    // The names the layer watches, told apart by length first: most fields
+    // (Server, Date, Content-Type, ETag ...) match none of these lengths.
+    switch (name.size()) {
+        case 8:
+            if (iequals(name, "Location")) {
+                safe = safe_location(value);
+                value = safe;
+            }
+            break;
+        case 10:
+            if (iequals(name, "Connection")) {
+                st.has_connection = true;
+                if (contains_token(value, "close")) close_connection = true;
+                else if (contains_token(value, "keep-alive") && !st.force_close) close_connection = false;
+            }
+            break;
+        case 14:
+            if (iequals(name, "Content-Length")) {
+                std::uint64_t v = 0;
+                bool ok = !value.empty();
+                for (char c : value) {
+                    if (c < '0' || c > '9' || v > (~std::uint64_t{0} - 9) / 10) ok = false;
+                    else v = v * 10 + static_cast<std::uint64_t>(c - '0');
+                }
+                if (!ok) throw std::invalid_argument("send_header: bad Content-Length");
+                st.declared = v;
+            }
+            break;
+        case 17:
+            if (iequals(name, "Transfer-Encoding")) st.chunked_response = contains_token(value, "chunked");
+            break;
+        default:
+            break;
     }
-    st.head_buf.append(name);
-    st.head_buf += ": ";
-    st.head_buf.append(value);
-    st.head_buf += "\r\n";
+    // One append of "name: value\r\n" (the head's buffer was reserved).
+    std::string& h = st.head_buf;
+    const std::size_t at = h.size();
+    h.append(name.size() + value.size() + 4, ':');
+    char* out = h.data() + at;
+    std::memcpy(out, name.data(), name.size());
+    out += name.size();
+    out[0] = ':';
+    out[1] = ' ';
+    std::memcpy(out + 2, value.data(), value.size());
+    out += 2 + value.size();
+    out[0] = '\r';
+    out[1] = '\n';
 }
 
 void BaseHTTPRequestHandler::end_headers() {
@@ -1031,7 +1086,7 @@ void BaseHTTPRequestHandler::end_headers() {
         st.head_buf += "\r\n";
         wfile().write(st.head_buf);
         wfile().flush();
-        st.head_buf.clear();
+        give_back_head(st.head_buf);
         st.interim = false;
         st.request_start = wfile().bytes_written();
         st.body_start = st.request_start;
@@ -1051,7 +1106,7 @@ void BaseHTTPRequestHandler::end_headers() {
     }
     st.head_buf += "\r\n";
     wfile().write(st.head_buf);   // buffered: small bodies go out in the same send
-    st.head_buf.clear();
+    give_back_head(st.head_buf);
     st.ended = true;
     st.body_start = wfile().bytes_written();
 }
@@ -1146,17 +1201,7 @@ std::string BaseHTTPRequestHandler::date_time_string(std::int64_t t) {
     return buf;
 }
 
-std::string BaseHTTPRequestHandler::date_time_string() {
-    // Cached per second and per thread: no lock, no sharing.
-    thread_local std::time_t cached_at = -1;
-    thread_local std::string cached;
-    std::time_t now = std::time(nullptr);
-    if (now != cached_at) {
-        cached = date_time_string(static_cast<std::int64_t>(now));
-        cached_at = now;
-    }
-    return cached;
-}
+std::string BaseHTTPRequestHandler::date_time_string() { return std::string(cached_date()); }
 
 }  // namespace sockhost::sdk::http
 
