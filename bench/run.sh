@@ -31,6 +31,9 @@
 #   SKIP_BUILD=1      reuse build-bench/ as it is
 #   BUILD_DIR=build-bench
 #   RESULTS=bench/results.md        where the Markdown report goes ("" = don't write)
+#   PIN=S:C           pin every server (its processes and threads) to the CPU
+#                     list S and wrk to C (taskset), e.g. PIN=0:1: a core
+#                     each, so a row bound by the client shows as such
 #   KEEP_RAW=DIR      copy every raw wrk report (wrk-SERVER-SIZE-MODE-rROUND.txt)
 #                     and server log to DIR
 #
@@ -55,6 +58,11 @@ PRIMARY=${PRIMARY:-sockhost-event}   # the sockhost column compared with nginx a
 # counterpart against its Python peer.
 RATIOS=${RATIOS:-"$PRIMARY:nginx $PRIMARY:lighttpd $PRIMARY:python sockhost:python sockhost-forking:python-forking"}
 ROUNDS=${ROUNDS:-1}
+PIN=${PIN:-}
+SERVER_CPUS="" CLIENT_CPUS=""
+if [ -n "$PIN" ]; then
+    case "$PIN" in *:*) SERVER_CPUS=${PIN%%:*} CLIENT_CPUS=${PIN#*:} ;; *) echo "run.sh: PIN must be SERVER_CPUS:CLIENT_CPUS" >&2; exit 2 ;; esac
+fi
 read -r -a SIZES <<<"${SIZES:-1k 64k 1m}"
 # A mode is keepalive or close, optionally with "-N": N connections instead of $CONNS.
 read -r -a MODES <<<"${MODES:-keepalive close keepalive-512 close-512}"
@@ -255,6 +263,10 @@ start_server() {   # start_server NAME: on a free port, until it answers; adds i
         stop_group "$CUR_PID"
         return
     fi
+    if [ -n "$SERVER_CPUS" ]; then   # every process of the tree, every thread (-a); later children inherit it
+        local p
+        for p in $(tree_pids "$CUR_PID"); do taskset -a -p -c "$SERVER_CPUS" "$p" >/dev/null 2>&1; done
+    fi
     PORT[$name]=$port
     PID[$name]=$CUR_PID
     RAN+=("$name")
@@ -282,7 +294,9 @@ run_wrk() {   # run_wrk NAME SIZE MODE ROUND: one wrk run, its figures appended 
     [ "$base" = close ] && hdr=(-H 'Connection: close')
     out="$TMP/wrk-$name-$size-$mode-r$round.txt"
     cpu0=$(tree_cpu_ticks "${PID[$name]}")
-    timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
+    local pin=()
+    [ -n "$CLIENT_CPUS" ] && pin=(taskset -c "$CLIENT_CPUS")
+    timeout $((DURATION + 30)) "${pin[@]}" wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
         "${hdr[@]}" "http://127.0.0.1:${PORT[$name]}/$size.bin" >"$out" 2>&1
     # right after its own run, before the next server's load
     RSS[$k]=$(tree_rss_kib "${PID[$name]}")
@@ -527,6 +541,7 @@ main() {
             available "$s" 2>/dev/null || [ "$s" = wrk ] && echo "- $s: $(version_of "$s")"
         done
         echo "- load: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --latency\` per cell, client and servers on the same machine over loopback"
+        [ -n "$PIN" ] && echo "- pinned (PIN=$PIN): every server on CPU(s) $SERVER_CPUS, wrk on CPU(s) $CLIENT_CPUS"
         echo "- cells interleaved: every server started up front; for each file and mode, wrk loaded each server" \
              "back-to-back (1 s apart), so the figures in a row were measured seconds apart"
         if [ "$ROUNDS" -gt 1 ]; then
