@@ -544,15 +544,21 @@ void Writer::release() {
     std::string().swap(buf_);
 }
 
+void Writer::send_buffered_more() {
+    ClearOnExit clear{buf_};
+    if (auto* socket = dynamic_cast<SocketStream*>(&stream_)) socket->write_more(buf_);
+    else if (auto* deferring = dynamic_cast<DeferringSocketStream*>(&stream_)) deferring->write_more(buf_);
+    else stream_.write_all(buf_);
+}
+
+void Writer::flush_more() {
+    if (!buf_.empty()) send_buffered_more();
+}
+
 void Writer::send_file(int in_fd, off_t offset, std::size_t count) {
-    if (!buf_.empty()) {
-        // The buffered head goes out corked: it and the file's first bytes
-        // share a segment.
-        ClearOnExit clear{buf_};
-        if (auto* socket = dynamic_cast<SocketStream*>(&stream_)) socket->write_more(buf_);
-        else if (auto* deferring = dynamic_cast<DeferringSocketStream*>(&stream_)) deferring->write_more(buf_);
-        else stream_.write_all(buf_);
-    }
+    // The buffered head goes out corked: it and the file's first bytes
+    // share a segment.
+    if (!buf_.empty()) send_buffered_more();
     written_ += count;
     stream_.send_file(in_fd, offset, count);
 }

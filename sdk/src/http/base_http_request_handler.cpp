@@ -795,8 +795,12 @@ void BaseHTTPRequestHandler::finish_response() {
     }
     if (!close_connection && !st.body_done) drain_body();
     if (st.ended) log_request(st.status, st.no_body ? 0 : body);
-    // Pipelined requests already buffered: answer them before flushing.
-    if (close_connection || rfile().buffered().empty()) wfile().flush();
+    // The last answer: its FIN joins its last segment (the connection is
+    // closed or shut right after: handle(), handle_ready() and the hosts'
+    // shutdown_request). Pipelined requests already buffered: answer them
+    // before flushing.
+    if (close_connection) wfile().flush_more();
+    else if (rfile().buffered().empty()) wfile().flush();
 }
 
 void BaseHTTPRequestHandler::drain_body() {

@@ -190,6 +190,12 @@ public:
 
     void write(std::string_view data);
     void flush();
+    /// As flush(), telling TCP that more follows (MSG_MORE) where the stream
+    /// is a socket: for the last bytes before the connection is closed, so
+    /// the FIN leaves in the same segment (nginx's tcp_nopush does this).
+    /// Must be followed by a close, a shutdown or a plain write: until then
+    /// a partial segment may be held back.
+    void flush_more();
     /// Flushes, then sends the file region with zero copies where the stream can.
     void send_file(int in_fd, off_t offset, std::size_t count);
     /// Bytes accepted so far (buffered or sent), for access logs.
@@ -200,6 +206,8 @@ public:
     void release();
 
 private:
+    void send_buffered_more();   // buf_ with MSG_MORE where the stream can; clears it
+
     ByteStream& stream_;
     std::size_t buffer_size_;
     std::string buf_;
