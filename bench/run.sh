@@ -389,6 +389,23 @@ ratio() {      # ratio A B: RPS[A]/RPS[B] or n/a
 }
 has() { local s; for s in "${RAN[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
+per_server_table() {   # per_server_table CELL_FN: a row per file and mode, a CELL_FN column per server in cols (table's)
+    local fn=$1 s size mode line
+    line="| file | mode |"
+    for s in "${cols[@]}"; do line+=" $s |"; done
+    echo "$line"
+    line="|---|---|"
+    for s in "${cols[@]}"; do line+="---:|"; done
+    echo "$line"
+    for size in "${SIZES[@]}"; do
+        for mode in "${MODES[@]}"; do
+            line="| $size | $mode |"
+            for s in "${cols[@]}"; do line+=" $("$fn" "$s|$size|$mode") |"; done
+            echo "$line"
+        done
+    done
+}
+
 table() {
     local s size mode k line
     local cols=()
@@ -419,35 +436,11 @@ table() {
     echo
     echo "Server RSS right after its run in the cell's last round (MiB, VmRSS summed over the process and its children):"
     echo
-    line="| file | mode |"
-    for s in "${cols[@]}"; do line+=" $s |"; done
-    echo "$line"
-    line="|---|---|"
-    for s in "${cols[@]}"; do line+="---:|"; done
-    echo "$line"
-    for size in "${SIZES[@]}"; do
-        for mode in "${MODES[@]}"; do
-            line="| $size | $mode |"
-            for s in "${cols[@]}"; do line+=" $(cell_rss "$s|$size|$mode") |"; done
-            echo "$line"
-        done
-    done
+    per_server_table cell_rss
     echo
     echo "Server CPU time per request (µs, user + system over the process, its threads and children, during the wrk run / requests completed; median over the rounds). Client and server share the cores: CPU a server does not use is wrk's."
     echo
-    line="| file | mode |"
-    for s in "${cols[@]}"; do line+=" $s |"; done
-    echo "$line"
-    line="|---|---|"
-    for s in "${cols[@]}"; do line+="---:|"; done
-    echo "$line"
-    for size in "${SIZES[@]}"; do
-        for mode in "${MODES[@]}"; do
-            line="| $size | $mode |"
-            for s in "${cols[@]}"; do line+=" $(cell_cpu "$s|$size|$mode") |"; done
-            echo "$line"
-        done
-    done
+    per_server_table cell_cpu
 }
 
 per_round() {   # per_round KEY: its rounds' req/s, "a / b / c"
