@@ -3,6 +3,10 @@
 // with keep-alive, pipelining, bounded waits and strict parsing.
 #include "sockhost/sdk/http/base_http_request_handler.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -405,6 +409,7 @@ struct BaseHTTPRequestHandler::State {
 
     // The response.
     std::string head_buf;              // status line and fields until end_headers
+    bool corked = false;               // TCP_CORK set for a last answer's file (stays until close)
     int status = 0;                    // the final status sent (for the log)
     bool started = false;              // send_response_only called for a final response
     bool interim = false;              // ... for a 1xx response
@@ -799,8 +804,18 @@ void BaseHTTPRequestHandler::finish_response() {
     // closed or shut right after: handle(), handle_ready() and the hosts'
     // shutdown_request). Pipelined requests already buffered: answer them
     // before flushing.
-    if (close_connection) wfile().flush_more();
-    else if (rfile().buffered().empty()) wfile().flush();
+    if (close_connection) {
+        wfile().flush_more();
+        return;
+    }
+    if (st.corked) {
+        // Corked for a last answer, yet kept open after all (the handler
+        // changed its mind): uncorking sends what the cork held.
+        int zero = 0;
+        ::setsockopt(request().fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+        st.corked = false;
+    }
+    if (rfile().buffered().empty()) wfile().flush();
 }
 
 void BaseHTTPRequestHandler::drain_body() {
@@ -1159,6 +1174,14 @@ void BaseHTTPRequestHandler::send_file(int fd, off_t offset, std::size_t count) 
     State& st = *state_;
     if (!st.ended) end_headers();
     if (st.no_body) return;
+    if (close_connection && !st.corked && client_address().is_ip()) {
+        // The connection ends after this answer: cork it (nginx's
+        // tcp_nopush), so only full segments leave and the close sends the
+        // file's last bytes and the FIN together (flush_more's job for
+        // answers without a file). The close, or a shutdown, uncorks.
+        int one = 1;
+        st.corked = ::setsockopt(request().fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one) == 0;
+    }
     wfile().send_file(fd, offset, count);
 }
 
