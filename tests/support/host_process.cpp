@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -14,6 +15,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -405,6 +408,23 @@ bool Socket::peer_closed(std::chrono::milliseconds timeout) const {
 }
 
 // --- connecting ------------------------------------------------------------
+
+std::optional<SegmentsIn> segments_received(const Socket& s) {
+    // glibc's struct tcp_info stops at tcpi_total_retrans; after it come
+    // four __u64 (pacing rates, bytes acked and received), then segs_out,
+    // segs_in, notsent_bytes, min_rtt and data_segs_in.
+    constexpr std::size_t kSegsIn = offsetof(tcp_info, tcpi_total_retrans) + 4 + 4 * 8 + 4;
+    constexpr std::size_t kDataSegsIn = kSegsIn + 12;
+    static_assert(kSegsIn == 140);
+    unsigned char info[256] = {};
+    socklen_t len = sizeof info;
+    if (::getsockopt(s.fd(), IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < kDataSegsIn + 4)
+        return std::nullopt;
+    std::uint32_t all, data;
+    std::memcpy(&all, info + kSegsIn, sizeof all);
+    std::memcpy(&data, info + kDataSegsIn, sizeof data);
+    return SegmentsIn{static_cast<long>(all), static_cast<long>(data)};
+}
 
 Socket connect_tcp(std::uint16_t port, std::string_view host) {
     std::string h(host);

@@ -153,6 +153,14 @@ Socket connect_unix(const std::filesystem::path& path);
 /// A datagram socket for `url` ("udp://..." or "unixgram://..."): connected to
 /// the server; Unix clients are bound to a fresh path in `client_dir`.
 Socket datagram_client(std::string_view url, const std::filesystem::path& client_dir = "/tmp");
+/// Segments a TCP socket has received, all and those with data (tcp_info's
+/// tcpi_segs_in and tcpi_data_segs_in, Linux 4.6+); nullopt where TCP_INFO
+/// has no such fields.
+struct SegmentsIn {
+    long all = 0;
+    long with_data = 0;
+};
+std::optional<SegmentsIn> segments_received(const Socket& s);
 /// Sends one datagram and waits for one reply ("" on timeout).
 std::string datagram_roundtrip(const Socket& s, std::string_view payload,
                                std::chrono::milliseconds timeout = 5s);
