@@ -18,7 +18,7 @@
 # Environment (all optional):
 #   REQUESTS=2000 WARMUP=200   MODELS="sync event"   TOP=15
 #   SKIP_BUILD=1 BUILD_DIR=build-bench
-#   RESULTS=bench/callgrind_results.md   "" = don't write
+#   RESULTS=bench/results/callgrind.md   "" = don't write
 #   KEEP_RAW=DIR   keep the callgrind.out files (for kcachegrind / callgrind_annotate)
 set -uo pipefail
 
@@ -29,7 +29,7 @@ WARMUP=${WARMUP:-200}
 MODELS=${MODELS:-"sync event"}
 TOP=${TOP:-15}
 BUILD_DIR=${BUILD_DIR:-build-bench}
-RESULTS=${RESULTS-$BENCH/callgrind_results.md}
+RESULTS=${RESULTS-$BENCH/results/callgrind.md}
 
 BENCH_TAG=callgrind
 STOP_WAIT_TENTHS=600   # callgrind writes its output at exit

@@ -20,7 +20,7 @@
 #   EVENT_THREADS=1          sockhost-event's `threads` (the C echo's one epoll thread;
 #                            sockhost-event-cores: the default, one per core)
 #   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is
-#   RESULTS=bench/echo_results.md        "" = don't write
+#   RESULTS=bench/results/echo.md        "" = don't write
 #
 # Every step is bounded (timeout); each server runs in its own session (setsid)
 # and is stopped by process group on exit; only 127.0.0.1 and a Unix socket in
@@ -40,7 +40,7 @@ TRANSPORTS=${TRANSPORTS:-"tcp unix udp"}
 SERVERS=${SERVERS:-"c-echo c-echo-2 sockhost-event sockhost-event-cores sockhost-threading sockhost-event-w2"}
 EVENT_THREADS=${EVENT_THREADS:-1}
 BUILD_DIR=${BUILD_DIR:-build-bench}
-RESULTS=${RESULTS-$BENCH/echo_results.md}
+RESULTS=${RESULTS-$BENCH/results/echo.md}
 REF=c-echo
 
 BENCH_TAG=echo-bench

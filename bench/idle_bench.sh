@@ -14,7 +14,7 @@
 #   SERVERS="sockhost-event nginx lighttpd"
 #   WORKERS=            sockhost [host] workers (unset = none) and nginx worker_processes (1)
 #   SKIP_BUILD=1 BUILD_DIR=build-bench
-#   RESULTS=bench/idle_results.md   "" = don't write
+#   RESULTS=bench/results/idle.md   "" = don't write
 #
 # Bounded throughout (timeout), 127.0.0.1 only, each server in its own session
 # (setsid) stopped by process group on exit, temp dir removed.
@@ -29,7 +29,7 @@ CONNS=${CONNS:-64}
 SERVERS=${SERVERS:-"sockhost-event nginx lighttpd"}
 WORKERS=${WORKERS:-}
 BUILD_DIR=${BUILD_DIR:-build-bench}
-RESULTS=${RESULTS-$BENCH/idle_results.md}
+RESULTS=${RESULTS-$BENCH/results/idle.md}
 
 BENCH_TAG=idle-bench
 source "$BENCH/lib/common.sh"

@@ -30,7 +30,7 @@
 #   SKIP_INSTALL=1    do not call apt-get
 #   SKIP_BUILD=1      reuse build-bench/ as it is
 #   BUILD_DIR=build-bench
-#   RESULTS=bench/results.md        where the Markdown report goes ("" = don't write)
+#   RESULTS=bench/results/static.md        where the Markdown report goes ("" = don't write)
 #   PIN=S:C           pin every server (its processes and threads) to the CPU
 #                     list S and wrk to C (taskset), e.g. PIN=0:1: a core
 #                     each, so a row bound by the client shows as such
@@ -49,7 +49,7 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 CLK_TCK=$(getconf CLK_TCK)   # /proc/PID/stat counts CPU time in these
 BUILD_DIR=${BUILD_DIR:-build-bench}
-RESULTS=${RESULTS-$BENCH/results.md}
+RESULTS=${RESULTS-$BENCH/results/static.md}
 SERVERS=${SERVERS:-"sockhost-event sockhost-event-cores sockhost sockhost-forking python python-forking nginx nginx-log lighttpd"}
 WORKERS=${WORKERS:-1}          # sockhost-event's [host] workers = nginx's worker_processes
 EVENT_THREADS=${EVENT_THREADS:-1}   # sockhost-event's threads per worker (nginx/lighttpd: one loop each)
