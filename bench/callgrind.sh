@@ -17,24 +17,22 @@
 #
 # Environment (all optional):
 #   REQUESTS=2000 WARMUP=200   MODELS="sync event"   TOP=15
-#   SKIP_BUILD=1 BUILD_DIR=build-bench
+#   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is (BUILD_DIR
+#                                        relative to the repository or absolute)
 #   RESULTS=bench/results/callgrind.md   "" = don't write
 #   KEEP_RAW=DIR   keep the callgrind.out files (for kcachegrind / callgrind_annotate)
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH="$ROOT/bench"
+BENCH_TAG=callgrind
+STOP_WAIT_TENTHS=600   # callgrind writes its output at exit
+source "$(dirname "$0")/lib/common.sh"   # ROOT, BENCH, ...
+source "$BENCH/lib/peers.sh"
+
 REQUESTS=${REQUESTS:-2000}
 WARMUP=${WARMUP:-200}
 MODELS=${MODELS:-"sync event"}
 TOP=${TOP:-15}
-BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results/callgrind.md}
-
-BENCH_TAG=callgrind
-STOP_WAIT_TENTHS=600   # callgrind writes its output at exit
-source "$BENCH/lib/common.sh"
-
 
 write_client() {   # one connection, COUNT sequential keep-alive GETs, each answer read in full
     cat >"$TMP/client.py" <<'PY'
@@ -66,36 +64,20 @@ print(f"ok {count}")
 PY
 }
 
-
 one_run() {   # one_run MODEL COUNT OUT: sockhost under callgrind, COUNT GETs; writes OUT
-    local model=$1 count=$2 out=$3 port conf pid i
+    local model=$1 count=$2 out=$3 port conf pid
     port=$(free_port)
     conf="$TMP/sockhost-$model.toml"
-    cat >"$conf" <<EOF2
-[host]
-plugins_dir = "$ROOT/$BUILD_DIR/plugins"
-log_level   = "warning"   # no access log
-
-[[server]]
-name        = "bench"
-listen      = "tcp://127.0.0.1:$port"
-plugin      = "http_static"
-concurrency = "$model"
-  [server.options]
-  directory              = "$DOCROOT"
-  max_keepalive_requests = 1000000
-EOF2
-    setsid valgrind --tool=callgrind --collect-systime=nsec --callgrind-out-file="$out" \
-        "$ROOT/$BUILD_DIR/sockhost" --config "$conf" >"$out.log" 2>&1 &
-    pid=$!
+    {
+        sockhost_conf_host ""
+        sockhost_conf_server bench "tcp://127.0.0.1:$port" http_static "$model" "" \
+            "directory              = \"$DOCROOT\"" "max_keepalive_requests = 1000000"
+    } >"$conf"
+    start_sockhost "$conf" "$out.log" valgrind --tool=callgrind --collect-systime=nsec --callgrind-out-file="$out"
+    pid=$CUR_PID
     STARTED_PGIDS+=("$pid")
     # ready = listening (checked with ss, so no probe connection is counted)
-    for ((i = 0; i < 600; i++)); do
-        ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+    if ! wait_listening "$pid" 600 "tcp:$port"; then
         tail -n 20 "$out.log" >&2; die "$model: sockhost under valgrind did not listen"
     fi
     timeout 300 python3 "$TMP/client.py" "$port" "$count" >"$out.client" 2>&1 \
@@ -157,20 +139,19 @@ def short(name, width=110):
     return name if len(name) <= width else name[: width - 1] + "…"
 incl, self_ = diff("incl"), diff("self")
 total = sum(v for v in self_.values())
-print(f"Top {top} functions by inclusive cost, instructions per request (measured − baseline) / {n}:")
-print()
-print("| Ir / request | % of request | function |")
-print("|---:|---:|---|")
-for k, v in sorted(incl.items(), key=lambda kv: -kv[1])[:top]:
-    print(f"| {v:,.0f} | {100 * v / total:.0f}% | `{short(k)}` |" if total > 0 else f"| {v:,.0f} | | `{short(k)}` |")
-print()
-print(f"Top {top} functions by self cost (instructions executed in the function itself) per request:")
-print()
-print("| Ir / request | % | function |")
-print("|---:|---:|---|")
-for k, v in sorted(self_.items(), key=lambda kv: -kv[1])[:top]:
-    print(f"| {v:,.0f} | {100 * v / total:.1f}% | `{short(k)}` |" if total > 0 else f"| {v:,.0f} | | `{short(k)}` |")
-print()
+def top_table(title, pct_title, pct_fmt, costs):
+    print(title)
+    print()
+    print(f"| Ir / request | {pct_title} | function |")
+    print("|---:|---:|---|")
+    for k, v in sorted(costs.items(), key=lambda kv: -kv[1])[:top]:
+        pct = f" {100 * v / total:{pct_fmt}}% " if total > 0 else " "
+        print(f"| {v:,.0f} |{pct}| `{short(k)}` |")
+    print()
+top_table(f"Top {top} functions by inclusive cost, instructions per request (measured − baseline) / {n}:",
+          "% of request", ".0f", incl)
+top_table(f"Top {top} functions by self cost (instructions executed in the function itself) per request:",
+          "%", ".1f", self_)
 groups = [
     ("allocation (malloc/free/new/delete)", r"malloc|free\b|_int_free|_int_malloc|operator new|operator delete|realloc|calloc|tcache|unlink_chunk|malloc_consolidate|cfree"),
     ("system-call wrappers (user-space side only)", r"^(__libc_)?(read|write|writev|sendfile|sendfile64|recv|recvfrom|send|sendmsg|sendto|epoll_wait|epoll_ctl|accept4?|close|fstat|fstatat|newfstatat|openat|open|open64|statx|__fstat|__GI___|syscall|poll|ppoll|fcntl|setsockopt|getsockopt|clock_gettime|__clock_gettime|__vdso|futex)|(^|::)(syscall|__internal_syscall)"),
@@ -200,7 +181,7 @@ PY
 main() {
     local m t0=$SECONDS
     case "$REQUESTS$WARMUP$TOP" in *[!0-9]*) die "REQUESTS, WARMUP, TOP must be whole numbers" ;; esac
-    for m in valgrind callgrind_annotate python3 ss; do command -v $m >/dev/null || die "$m is not installed"; done
+    require valgrind callgrind_annotate python3 ss
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockhost-callgrind.XXXXXX") || die "mktemp"
     build_sockhost
     write_client
@@ -227,8 +208,8 @@ main() {
     report=$(
         echo "# sockhost instructions per request (callgrind)"
         echo
-        echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(valgrind --version); machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-        echo "- sockhost: $("$ROOT/$BUILD_DIR/sockhost" --version 2>&1 | head -n1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), Release, $BUILD_DIR), http_static, workers unset, log_level = warning (no access log)"
+        echo "- date: $(utc_now); $(valgrind --version); machine: $(machine)"
+        echo "- sockhost: $(sockhost_desc), http_static, workers unset, log_level = warning (no access log)"
         echo "- request set: one keep-alive connection from a python3 client (TCP_NODELAY), \`GET /1k.bin HTTP/1.1\` one at a time, each 200 answer read in full; baseline = $WARMUP requests, measured = $WARMUP + $REQUESTS"
         echo "- Ir / request = (Ir measured − Ir baseline) / $REQUESTS: user-space instructions of the whole process (all threads), start-up and shutdown cancel out; the kernel's work is not counted — see syscalls / request and their time (--collect-systime=nsec, wall time inside the system call under valgrind, noisy)"
         echo

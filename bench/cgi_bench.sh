@@ -3,7 +3,7 @@
 # CGI benchmark: sockhost's cgi plugin against `python3 -m http.server --cgi`
 # and lighttpd mod_cgi, each running bench/cgi/hello.c (compiled) and
 # bench/cgi/hello.sh, loaded with wrk in the same run; prints req/s side by
-# side. Not run by the tests.
+# side and writes the report to RESULTS. Not run by the tests.
 #
 #   bench/cgi_bench.sh                 # DURATION=5 s per wrk run
 #   DURATION=10 CONNS=32 bench/cgi_bench.sh
@@ -13,144 +13,104 @@
 #   SERVERS="sockhost sockhost-forking python lighttpd"
 #   BUILD_DIR=build-bench                 a Release build (made with scripts/setup.sh when
 #                                         missing); relative to the repository or absolute
-#   SKIP_INSTALL=1                        do not apt-get wrk/lighttpd
+#   SKIP_INSTALL=1                        do not apt-get wrk/lighttpd/gcc/curl
+#   RESULTS=bench/results/cgi.md          where the report goes ("" = don't write)
 #
 # Each server runs in its own session (setsid); on exit the script stops
 # exactly those process groups and removes its temp dir.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DURATION=${DURATION:-5}
-THREADS=${THREADS:-2}
-CONNS=${CONNS:-16}
-BUILD_DIR=${BUILD_DIR:-build-bench}
-case "$BUILD_DIR" in /*) BUILD="$BUILD_DIR" ;; *) BUILD="$ROOT/$BUILD_DIR" ;; esac
-SERVERS=${SERVERS:-"sockhost sockhost-forking python lighttpd"}
-SCRIPTS=(hello hello.sh)
-
 BENCH_TAG=cgi-bench
-source "$ROOT/bench/lib/common.sh"
+source "$(dirname "$0")/lib/common.sh"   # ROOT, BENCH, ...
+source "$BENCH/lib/peers.sh"
 
-install_missing() {
-    [ "${SKIP_INSTALL:-0}" = 1 ] && return 0
-    local want=()
-    command -v wrk >/dev/null || want+=(wrk)
-    command -v lighttpd >/dev/null || want+=(lighttpd)
-    command -v cc >/dev/null || want+=(gcc)
-    command -v curl >/dev/null || want+=(curl)
-    [ ${#want[@]} -eq 0 ] && return 0
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    log "installing ${want[*]}"
-    $sudo timeout 300 apt-get update -qq >/dev/null 2>&1
-    DEBIAN_FRONTEND=noninteractive $sudo timeout 600 apt-get install -y -qq --no-install-recommends "${want[@]}" \
-        >/dev/null 2>&1 || log "could not install ${want[*]}"
-}
+CONNS=${CONNS:-16}
+SERVERS=${SERVERS:-"sockhost sockhost-forking python lighttpd"}
+RESULTS=${RESULTS-$BENCH/results/cgi.md}
+SCRIPTS=(hello hello.sh)
 
 build() {   # an existing build with the cgi plugin is reused
     [ -x "$BUILD/sockhost" ] && [ -e "$BUILD/plugins/libcgi.so" ] && return 0
     build_sockhost
 }
 
-
-# start_NAME PORT LOG: start in a new session, set CUR_PID.
-start_sockhost_model() {
-    local model=$1 port=$2 logf=$3 conf="$TMP/sockhost-$1.toml"
-    cat >"$conf" <<CONF
-[host]
-plugins_dir = "$BUILD/plugins"
-log_level   = "warning"
-
-[[server]]
-name        = "bench"
-listen      = "tcp://127.0.0.1:$port"
-plugin      = "cgi"
-concurrency = "$model"
-  [server.options]
-  directory = "$DOCROOT"
-  max_cgi   = 256
-CONF
-    setsid "$BUILD/sockhost" --config "$conf" >"$logf" 2>&1 &
-    CUR_PID=$!
-}
-start_sockhost() { start_sockhost_model threading "$@"; }
-start_sockhost-forking() { start_sockhost_model forking "$@"; }
-start_python() {
-    (cd "$DOCROOT" && exec setsid python3 -m http.server --cgi --bind 127.0.0.1 "$1") >"$2" 2>&1 &
-    CUR_PID=$!
-}
-start_lighttpd() {
-    local d="$TMP/lighttpd"
-    mkdir -p "$d"
-    cat >"$d/lighttpd.conf" <<CONF
-server.document-root = "$DOCROOT"
-server.bind          = "127.0.0.1"
-server.port          = $1
-server.errorlog      = "$d/error.log"
-server.max-fds       = 4096
-server.modules      += ( "mod_cgi" )
-\$HTTP["url"] =~ "^/cgi-bin/" { cgi.assign = ( "" => "" ) }
-CONF
-    setsid lighttpd -D -f "$d/lighttpd.conf" >"$2" 2>&1 &
-    CUR_PID=$!
-}
-available() {
+start_server() {   # start_server NAME PORT LOG (bench/lib/peers.sh starts them)
+    local port=$2 logf=$3
     case $1 in
-        sockhost|sockhost-forking) [ -x "$BUILD/sockhost" ] ;;
-        python) command -v python3 >/dev/null ;;
-        lighttpd) command -v lighttpd >/dev/null ;;
+        sockhost) start_cgi_sockhost threading "$port" "$logf" ;;
+        sockhost-forking) start_cgi_sockhost forking "$port" "$logf" ;;
+        python) start_python "$port" "$logf" --cgi ;;
+        lighttpd)
+            start_lighttpd "$port" "$logf" "server.max-fds       = 4096" 'server.modules      += ( "mod_cgi" )' \
+                '$HTTP["url"] =~ "^/cgi-bin/" { cgi.assign = ( "" => "" ) }' ;;
         *) return 1 ;;
     esac
 }
-
+start_cgi_sockhost() {   # start_cgi_sockhost MODEL PORT LOG
+    local conf="$TMP/sockhost-$1.toml"
+    {
+        sockhost_conf_host ""
+        sockhost_conf_server bench "tcp://127.0.0.1:$2" cgi "$1" "" "directory = \"$DOCROOT\"" "max_cgi   = 256"
+    } >"$conf"
+    start_sockhost "$conf" "$3"
+}
 
 declare -A RPS=()
 run_server() {
-    local s=$1 port pid script out
+    local s=$1 port script out rps errs non2xx
     port=$(free_port)
-    "start_$s" "$port" "$TMP/$s.log"
-    pid=$CUR_PID
-    STARTED_PGIDS+=("$pid")
-    if ! wait_ready "$pid" "$port" /cgi-bin/hello; then
-        log "$s did not come up:"; tail -n 5 "$TMP/$s.log" >&2
-        stop_group "$pid"; return
-    fi
+    launch "$s" "$port" "$TMP/$s.log" wait_ready "$port" /cgi-bin/hello || return
     for script in "${SCRIPTS[@]}"; do
-        out=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" \
-              "http://127.0.0.1:$port/cgi-bin/$script?x=1" 2>&1)
-        RPS[$s,$script]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+        out="$TMP/wrk-$s-$script.txt"
+        wrk_to "$out" -c"$CONNS" "http://127.0.0.1:$port/cgi-bin/$script?x=1"
+        read -r rps _ _ errs non2xx _ < <(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
+        [ "$rps" = - ] && rps=""
         # (E:N): socket errors + non-2xx answers (python closes every connection: read errors)
-        local errs
-        errs=$(awk '/Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } /Non-2xx/ { n += $NF } END { print n + 0 }' <<<"$out")
-        [ "$errs" != 0 ] && RPS[$s,$script]="${RPS[$s,$script]} (E:$errs)"
+        [ $((errs + non2xx)) != 0 ] && rps="$rps (E:$((errs + non2xx)))"
+        RPS[$s,$script]=$rps
         log "$s $script: ${RPS[$s,$script]:-n/a} req/s"
     done
-    stop_group "$pid"
+    stop_group "$CUR_PID"
 }
 
-main() {
-    TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockhost-cgi-bench.XXXXXX") || die "mktemp"
-    chmod 755 "$TMP"   # as root, python and sockhost run scripts as nobody
-    install_missing
-    command -v wrk >/dev/null || die "wrk is not installed"
-    build
-    DOCROOT="$TMP/www"
-    mkdir -p "$DOCROOT/cgi-bin"
-    cc -O2 -o "$DOCROOT/cgi-bin/hello" "$ROOT/bench/cgi/hello.c" || die "cannot compile hello.c"
-    install -m 755 "$ROOT/bench/cgi/hello.sh" "$DOCROOT/cgi-bin/hello.sh"
-    chmod -R a+rX "$DOCROOT"
-    local s
-    for s in $SERVERS; do
-        if available "$s"; then run_server "$s"; else log "$s: not available, skipped"; fi
-    done
-    echo
+table() {
+    local s script
     echo "CGI req/s, wrk -t$THREADS -c$CONNS -d${DURATION}s, $(nproc) CPUs, keep-alive where the server allows"
-    printf '%-18s' server; for s in "${SCRIPTS[@]}"; do printf '%18s' "$s"; done; echo
+    printf '%-18s' server; for script in "${SCRIPTS[@]}"; do printf '%18s' "$script"; done; echo
     for s in $SERVERS; do
         printf '%-18s' "$s"
         for script in "${SCRIPTS[@]}"; do printf '%18s' "${RPS[$s,$script]:-—}"; done
         echo
     done
+}
+
+main() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockhost-cgi-bench.XXXXXX") || die "mktemp"
+    chmod 755 "$TMP"   # as root, python and sockhost run scripts as nobody
+    install_missing wrk lighttpd cc:gcc curl
+    require wrk
+    find_python
+    build
+    DOCROOT="$TMP/www"
+    mkdir -p "$DOCROOT/cgi-bin"
+    cc -O2 -o "$DOCROOT/cgi-bin/hello" "$BENCH/cgi/hello.c" || die "cannot compile hello.c"
+    install -m 755 "$BENCH/cgi/hello.sh" "$DOCROOT/cgi-bin/hello.sh"
+    chmod -R a+rX "$DOCROOT"
+    each_available run_server
+    local report
+    report=$(
+        echo "# sockhost CGI benchmark"
+        echo
+        echo "- date: $(utc_now); machine: $(machine)"
+        echo "- sockhost: $(sockhost_desc)"
+        echo "- load: \`wrk -t$THREADS -c$CONNS -d${DURATION}s\` per cell, keep-alive where the server allows; scripts: bench/cgi/hello.c (compiled) and bench/cgi/hello.sh"
+        echo "- servers: $SERVERS"
+        echo
+        echo '```'
+        table
+        echo '```'
+    )
+    publish_report "$report"
 }
 
 main "$@"

@@ -19,7 +19,8 @@
 #   SERVERS="c-echo c-echo-2 sockhost-event sockhost-event-cores sockhost-threading sockhost-event-w2"
 #   EVENT_THREADS=1          sockhost-event's `threads` (the C echo's one epoll thread;
 #                            sockhost-event-cores: the default, one per core)
-#   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is
+#   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is (BUILD_DIR
+#                                        relative to the repository or absolute)
 #   RESULTS=bench/results/echo.md        "" = don't write
 #
 # Every step is bounded (timeout); each server runs in its own session (setsid)
@@ -27,9 +28,11 @@
 # a temp dir are used.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH="$ROOT/bench"
-DURATION=${DURATION:-5}
+BENCH_TAG=echo-bench
+source "$(dirname "$0")/lib/common.sh"   # ROOT, BENCH, ...
+source "$BENCH/lib/peers.sh"
+
+REF="c-echo"   # the reference: every ratio is to the one-thread C echo
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-1}
 CONNS=${CONNS:-64}
@@ -39,53 +42,21 @@ UDP_TIMEOUT_MS=${UDP_TIMEOUT_MS:-200}
 TRANSPORTS=${TRANSPORTS:-"tcp unix udp"}
 SERVERS=${SERVERS:-"c-echo c-echo-2 sockhost-event sockhost-event-cores sockhost-threading sockhost-event-w2"}
 EVENT_THREADS=${EVENT_THREADS:-1}
-BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results/echo.md}
-REF=c-echo
 
-BENCH_TAG=echo-bench
-source "$BENCH/lib/common.sh"
-
-free_port() {   # a port free for both tcp and udp on 127.0.0.1
-    python3 - <<'PY'
-import socket
-for _ in range(50):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close(); s.close()
-PY
-}
-
-
-listening() {   # listening tcp|udp|unix ADDR
+url_of() {   # url_of TRANSPORT: where this run's server listens on it (PORT, SOCK)
     case $1 in
-        tcp) ss -Hltn "sport = :$2" 2>/dev/null | grep -q . ;;
-        udp) ss -Hlun "sport = :$2" 2>/dev/null | grep -q . ;;
-        unix) [ -S "$2" ] ;;
+        tcp|udp) echo "$1://127.0.0.1:$PORT" ;;
+        unix) echo "unix://$SOCK" ;;
     esac
 }
 
-wait_listening() {   # PID: until every transport listens (15 s at most)
-    local pid=$1 i t ok
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        ok=1
-        for t in $TRANSPORTS; do
-            case $t in
-                tcp) listening tcp "$PORT" || ok=0 ;;
-                udp) listening udp "$PORT" || ok=0 ;;
-                unix) listening unix "$SOCK" || ok=0 ;;
-            esac
-        done
-        [ $ok = 1 ] && { sleep 0.2; return 0; }
-        sleep 0.1
+ready() {   # ready PID: every transport listens (15 s at most)
+    local t addrs=()
+    for t in $TRANSPORTS; do
+        case $t in tcp|udp) addrs+=("$t:$PORT") ;; unix) addrs+=("unix:$SOCK") ;; esac
     done
-    return 1
+    wait_listening "$1" 150 "${addrs[@]}" && sleep 0.2
 }
 
 build() {
@@ -96,62 +67,45 @@ build() {
 }
 
 # ------------------------------------------------------------ the servers ---
-# start_X LOG: one server process (tree) serving every transport of this run
-# (c_echo: one process per transport; they are all in one process group).
-start_sockhost() {   # start_sockhost MODEL WORKERS LOG [THREADS]
-    local model=$1 workers=$2 logf=$3 threads=${4-} conf="$TMP/sockhost-$1-$2-${4-}.toml" t threads_line=""
-    [ -n "$threads" ] && threads_line="threads = $threads"
+# One server process (tree) serves every transport of this run (c_echo: one
+# process per transport, all in one process group), on PORT and SOCK.
+start_server() {   # start_server NAME PORT LOG
+    local logf=$3
+    case $1 in
+        c-echo) start_c_echo 1 "$logf" ;;
+        c-echo-2) start_c_echo 2 "$logf" ;;
+        sockhost-event) start_echo_sockhost event 0 "$logf" "$EVENT_THREADS" ;;
+        sockhost-event-cores) start_echo_sockhost event 0 "$logf" ;;
+        sockhost-threading) start_echo_sockhost threading 0 "$logf" ;;
+        sockhost-forking) start_echo_sockhost forking 0 "$logf" ;;
+        sockhost-event-w2) start_echo_sockhost event 2 "$logf" "$EVENT_THREADS" ;;
+        sockhost-threading-w2) start_echo_sockhost threading 2 "$logf" ;;
+        *) return 1 ;;
+    esac
+}
+start_echo_sockhost() {   # start_echo_sockhost MODEL WORKERS LOG [THREADS]
+    local model=$1 workers=$2 logf=$3 threads=${4-} conf="$TMP/sockhost-$1-$2-${4-}.toml" t
     {
-        echo "[host]"
-        echo "plugins_dir = \"$ROOT/$BUILD_DIR/plugins\""
-        echo "log_level   = \"warning\""
-        [ "$workers" -gt 0 ] && echo "workers     = $workers"
-        for t in $TRANSPORTS; do
-            echo
-            echo "[[server]]"
-            echo "name        = \"echo-$t\""
-            case $t in
-                tcp) echo "listen      = \"tcp://127.0.0.1:$PORT\"" ;;
-                udp) echo "listen      = \"udp://127.0.0.1:$PORT\"" ;;
-                unix) echo "listen      = \"unix://$SOCK\"" ;;
-            esac
-            echo "plugin      = \"echo\""
-            echo "concurrency = \"$model\""
-            # echo is resumable: under event its connections wait in epoll
-            # between messages, so the default pool serves all of them.
-            [ -n "$threads_line" ] && echo "$threads_line"
-        done
+        sockhost_conf_host "$workers"
+        # echo is resumable: under event its connections wait in epoll
+        # between messages, so the default pool serves all of them.
+        for t in $TRANSPORTS; do sockhost_conf_server "echo-$t" "$(url_of "$t")" echo "$model" "$threads"; done
     } >"$conf"
-    setsid "$ROOT/$BUILD_DIR/sockhost" --config "$conf" >"$logf" 2>&1 &
-    CUR_PID=$!
+    start_sockhost "$conf" "$logf"
 }
 start_c_echo() {   # start_c_echo THREADS LOG
-    local n=$1 logf=$2 t
+    local n=$1 logf=$2
     # one session leader (a subshell) holding the three c_echo processes
     setsid bash -c '
         bin=$1; port=$2; sock=$3; n=$4; shift 4
         for t in "$@"; do
             case $t in
-                tcp) "$bin" tcp "$port" "$n" & ;;
-                udp) "$bin" udp "$port" "$n" & ;;
+                tcp|udp) "$bin" "$t" "$port" "$n" & ;;
                 unix) "$bin" unix "$sock" "$n" & ;;
             esac
         done
         wait' _ "$TMP/bin/c_echo" "$PORT" "$SOCK" "$n" $TRANSPORTS >"$logf" 2>&1 &
     CUR_PID=$!
-}
-start_server() {   # start_server NAME LOG
-    case $1 in
-        c-echo) start_c_echo 1 "$2" ;;
-        c-echo-2) start_c_echo 2 "$2" ;;
-        sockhost-event) start_sockhost event 0 "$2" "$EVENT_THREADS" ;;
-        sockhost-event-cores) start_sockhost event 0 "$2" ;;
-        sockhost-threading) start_sockhost threading 0 "$2" ;;
-        sockhost-forking) start_sockhost forking 0 "$2" ;;
-        sockhost-event-w2) start_sockhost event 2 "$2" "$EVENT_THREADS" ;;
-        sockhost-threading-w2) start_sockhost threading 2 "$2" ;;
-        *) return 1 ;;
-    esac
 }
 describe() {
     case $1 in
@@ -173,27 +127,15 @@ declare -A L_RPS L_P50 L_P99 L_ERR
 declare -a RAN=()
 
 run_server() {
-    local name=$1 logf="$TMP/$1.log" t url out line
+    local name=$1 t out line
     PORT=$(free_port) || { log "$name: no free port"; return; }
     SOCK="$TMP/$name.sock"
-    log "$name: starting (port $PORT, $SOCK)"
-    CUR_PID=""
-    start_server "$name" "$logf" || { log "$name: unknown server"; return; }
-    STARTED_PGIDS+=("$CUR_PID")
-    if ! wait_listening "$CUR_PID"; then
-        log "$name: not listening; log:"; tail -n 20 "$logf" >&2
-        stop_group "$CUR_PID"; return
-    fi
+    launch "$name" "$PORT" "$TMP/$name.log" ready || return
     [[ " ${RAN[*]} " == *" $name "* ]] || RAN+=("$name")
     for t in $TRANSPORTS; do
-        case $t in
-            tcp) url="tcp://127.0.0.1:$PORT" ;;
-            udp) url="udp://127.0.0.1:$PORT" ;;
-            unix) url="unix://$SOCK" ;;
-        esac
         out="$TMP/load-$name-$t.txt"
         timeout $((DURATION + WARMUP + 30)) "$TMP/bin/echo_load" -c "$CONNS" -s "$SIZE" -d "$DURATION" \
-            -w "$WARMUP" -t "$LOAD_THREADS" -T "$UDP_TIMEOUT_MS" "$url" >"$out" 2>&1
+            -w "$WARMUP" -t "$LOAD_THREADS" -T "$UDP_TIMEOUT_MS" "$(url_of "$t")" >"$out" 2>&1
         RSS[$name|$t]=$(tree_rss_kib "$CUR_PID")
         line=$(grep '^RESULT ' "$out" | tail -n1)
         if [ -z "$line" ]; then
@@ -201,18 +143,20 @@ run_server() {
             continue
         fi
         local rps p50 p99 errors starved lost
-        rps=$(sed -n 's/.* rps=\([^ ]*\).*/\1/p' <<<"$line")
-        p50=$(sed -n 's/.* p50_us=\([^ ]*\).*/\1/p' <<<"$line")
-        p99=$(sed -n 's/.* p99_us=\([^ ]*\).*/\1/p' <<<"$line")
-        errors=$(sed -n 's/.* errors=\([^ ]*\).*/\1/p' <<<"$line")
-        starved=$(sed -n 's/.* starved=\([^ ]*\).*/\1/p' <<<"$line")
-        lost=$(sed -n 's/.* lost=\([^ ]*\).*/\1/p' <<<"$line")
+        read -r rps p50 p99 errors starved lost < <(result_fields "$line" rps p50_us p99_us errors starved lost)
         L_RPS[$name|$t]+="${rps%.*} "; L_P50[$name|$t]+="$p50 "; L_P99[$name|$t]+="$p99 "
         L_ERR[$name|$t]+="$errors/$starved/$lost "
         log "$name $t: ${rps%.*} round trips/s, p50 $p50 us, p99 $p99 us, errors/starved/lost $errors/$starved/$lost"
         sleep 0.5
     done
     stop_group "$CUR_PID"
+}
+
+result_fields() {   # result_fields LINE KEY...: the values of KEY=VALUE in echo_load's RESULT line, in KEY order
+    local line=$1 k out=()
+    shift
+    for k; do out+=("$(sed -n "s/.* $k=\([^ ]*\).*/\1/p" <<<"$line")"); done
+    echo "${out[*]}"
 }
 
 summarise() {
@@ -228,53 +172,45 @@ summarise() {
     done
 }
 
-rounds_table() {   # each round's round trips/s and ratio to the reference
-    local t s k
-    echo "| transport | server | round trips/s, round 1 / 2 / ... | / $REF, round by round |"
-    echo "|---|---|---:|---:|"
-    for t in $TRANSPORTS; do
-        for s in "${RAN[@]}"; do
-            k="$s|$t"
-            [ -n "${L_RPS[$k]-}" ] || continue
-            printf '| %s | %s | %s | %s |\n' "$t" "$s" "$(sed 's/ $//; s/ / \/ /g' <<<"${L_RPS[$k]}")" \
-                "$(paste -d' ' <(tr ' ' '\n' <<<"${L_RPS[$k]}") <(tr ' ' '\n' <<<"${L_RPS[$REF|$t]-}") |
-                    awk 'NF == 2 && $2 > 0 { printf "%s%.2fx", (n++ ? " / " : ""), $1 / $2 }')"
-        done
-    done
-}
-
-ratio() {
-    local a=${RPS[$1]-} b=${RPS[$2]-}
-    [ -n "$a" ] && [ -n "$b" ] || { echo "n/a"; return; }
-    awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
-}
+# The tables: a row per transport and server (each_cell ROW_FN calls ROW_FN TRANSPORT SERVER).
+each_cell() { local t s; for t in $TRANSPORTS; do for s in "${RAN[@]}"; do "$1" "$t" "$s"; done; done; }
 
 table() {
-    local t s k
     echo "| transport | server | round trips/s | p50 µs | p99 µs | errors/starved/lost | RSS MiB | / $REF |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
-    for t in $TRANSPORTS; do
-        for s in "${RAN[@]}"; do
-            k="$s|$t"
-            if [ -z "${RPS[$k]-}" ]; then
-                echo "| $t | $s | — | — | — | — | — | — |"; continue
-            fi
-            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$s" "${RPS[$k]}" "${P50[$k]}" "${P99[$k]}" \
-                "${ERR[$k]}" "$(awk -v k="${RSS[$k]}" 'BEGIN { printf "%.1f", k / 1024 }')" "$(ratio "$k" "$REF|$t")"
-        done
-    done
+    each_cell table_row
+}
+table_row() {
+    local k="$2|$1"
+    if [ -z "${RPS[$k]-}" ]; then
+        echo "| $1 | $2 | — | — | — | — | — | — |"; return
+    fi
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${RPS[$k]}" "${P50[$k]}" "${P99[$k]}" \
+        "${ERR[$k]}" "$(mib "${RSS[$k]}")" "$(ratio "${RPS[$k]}" "${RPS[$REF|$1]-}")"
+}
+
+rounds_table() {   # each round's round trips/s and ratio to the reference
+    echo "| transport | server | round trips/s, round 1 / 2 / ... | / $REF, round by round |"
+    echo "|---|---|---:|---:|"
+    each_cell rounds_row
+}
+rounds_row() {
+    local k="$2|$1"
+    [ -n "${L_RPS[$k]-}" ] || return 0
+    printf '| %s | %s | %s | %s |\n' "$1" "$2" "$(sed 's/ $//; s/ / \/ /g' <<<"${L_RPS[$k]}")" \
+        "$(paste -d' ' <(tr ' ' '\n' <<<"${L_RPS[$k]}") <(tr ' ' '\n' <<<"${L_RPS[$REF|$1]-}") |
+            awk 'NF == 2 && $2 > 0 { printf "%s%.2fx", (n++ ? " / " : ""), $1 / $2 }')"
 }
 
 main() {
     local s t0=$SECONDS
     case "$DURATION$WARMUP$CONNS$SIZE" in *[!0-9]*) die "DURATION, WARMUP, CONNS, SIZE must be whole numbers" ;; esac
-    command -v python3 >/dev/null || die "python3 is needed (free port)"
-    command -v ss >/dev/null || die "ss (iproute2) is needed"
+    require python3 ss   # free_port, wait_listening
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockhost-echo-bench.XXXXXX") || die "mktemp"
     build
     ulimit -n "$(ulimit -Hn)" 2>/dev/null
-    local load_before load_after
-    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    local load_before
+    load_before=$(loadavg)
     local round i n
     local -a servers
     read -r -a servers <<<"$SERVERS"
@@ -284,15 +220,10 @@ main() {
         for ((i = 0; i < n; i++)); do run_server "${servers[(i + round - 1) % n]}"; done
     done
     summarise
-    load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     local report
     report=$(
-        echo "# sockhost echo benchmark"
-        echo
-        echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-        echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-        echo "- load average before / after: $load_before / $load_after"
-        echo "- sockhost: $("$ROOT/$BUILD_DIR/sockhost" --version 2>&1 | head -n1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), Release, $BUILD_DIR)"
+        report_intro "sockhost echo benchmark" "$load_before" "$(loadavg)"
+        echo "- sockhost: $(sockhost_desc)"
         echo "- load: \`echo_load -c $CONNS -s $SIZE -d $DURATION -w $WARMUP -t $LOAD_THREADS\` per cell: $CONNS connections (udp: connected sockets), each with one $SIZE-byte message in flight; client and server share the machine; udp replies later than ${UDP_TIMEOUT_MS} ms count as lost"
         for s in "${RAN[@]}"; do echo "- $s: $(describe "$s")"; done
         echo "- errors/starved/lost: connections that failed / connections that completed no round trip in the measured window / datagrams unanswered within the timeout"

@@ -13,26 +13,24 @@
 #   DURATION=5 THREADS=2 CONNS=64   wrk -d / -t / -c
 #   SERVERS="sockhost-event nginx lighttpd"
 #   WORKERS=            sockhost [host] workers (unset = none) and nginx worker_processes (1)
-#   SKIP_BUILD=1 BUILD_DIR=build-bench
+#   SKIP_BUILD=1 BUILD_DIR=build-bench   reuse the Release build as it is (BUILD_DIR
+#                                        relative to the repository or absolute)
 #   RESULTS=bench/results/idle.md   "" = don't write
 #
 # Bounded throughout (timeout), 127.0.0.1 only, each server in its own session
 # (setsid) stopped by process group on exit, temp dir removed.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH="$ROOT/bench"
+BENCH_TAG=idle-bench
+source "$(dirname "$0")/lib/common.sh"   # ROOT, BENCH, ...
+source "$BENCH/lib/peers.sh"
+
 IDLE=${IDLE:-10000}
-DURATION=${DURATION:-5}
-THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 SERVERS=${SERVERS:-"sockhost-event nginx lighttpd"}
 WORKERS=${WORKERS:-}
-BUILD_DIR=${BUILD_DIR:-build-bench}
 RESULTS=${RESULTS-$BENCH/results/idle.md}
 
-BENCH_TAG=idle-bench
-source "$BENCH/lib/common.sh"
 HOLDER_PID=""
 
 stop_holder() {
@@ -132,79 +130,23 @@ PY
 }
 
 # ------------------------------------------------------------ the servers ---
-start_sockhost-event() {
-    local port=$1 logf=$2 conf="$TMP/sockhost.toml"
-    cat >"$conf" <<EOF2
-[host]
-plugins_dir = "$ROOT/$BUILD_DIR/plugins"
-log_level   = "warning"
-${WORKERS:+workers = $WORKERS}
-
-[[server]]
-name        = "bench"
-listen      = "tcp://127.0.0.1:$port"
-plugin      = "http_static"
-concurrency = "event"
-  [server.options]
-  directory              = "$DOCROOT"
-  keepalive_timeout      = 600.0     # the idle connections must outlive the run
-  max_keepalive_requests = 1000000   # wrk's connections are never cut
-EOF2
-    setsid "$ROOT/$BUILD_DIR/sockhost" --config "$conf" >"$logf" 2>&1 &
-    CUR_PID=$!
-}
-start_nginx() {
-    local port=$1 logf=$2 d="$TMP/nginx" user_line=""
-    mkdir -p "$d"
-    [ "$(id -u)" -eq 0 ] && user_line="user root;"
-    cat >"$d/nginx.conf" <<EOF2
-$user_line
-worker_processes ${WORKERS:-1};
-worker_rlimit_nofile $((IDLE + 4096));
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections $((IDLE + 2048)); }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 600s;
-    keepalive_requests 1000000;
-    default_type application/octet-stream;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
-    server { listen 127.0.0.1:$port backlog=4096; root $DOCROOT; }
-}
-EOF2
-    setsid nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;' >"$logf" 2>&1 &
-    CUR_PID=$!
-}
-start_lighttpd() {
-    local port=$1 logf=$2 d="$TMP/lighttpd"
-    mkdir -p "$d"
-    cat >"$d/lighttpd.conf" <<EOF2
-server.document-root = "$DOCROOT"
-server.bind          = "127.0.0.1"
-server.port          = $port
-server.errorlog      = "$d/error.log"
-server.max-fds       = $(ulimit -Hn)   # lighttpd allows max-fds / 2 connections
-server.max-connections = $(( $(ulimit -Hn) / 2 ))
-server.max-keep-alive-idle = 600
-server.max-keep-alive-requests = 1000000
-server.listen-backlog = 4096
-mimetype.assign      = ( ".bin" => "application/octet-stream" )
-EOF2
-    setsid lighttpd -D -f "$d/lighttpd.conf" >"$logf" 2>&1 &
-    CUR_PID=$!
-}
-available() {
+# Keep-alive timeouts raised to 600 s and no per-connection request cap, so
+# nothing is cut during the run; room for IDLE connections.
+start_server() {   # start_server NAME PORT LOG (bench/lib/peers.sh starts them)
+    local port=$2 logf=$3 hard
+    hard=$(ulimit -Hn)
     case $1 in
-        sockhost-event) [ -x "$ROOT/$BUILD_DIR/sockhost" ] ;;
-        nginx) command -v nginx >/dev/null ;;
-        lighttpd) command -v lighttpd >/dev/null ;;
+        sockhost-event)
+            start_sockhost_static event "" "$WORKERS" "$port" "$logf" \
+                "keepalive_timeout      = 600.0     # the idle connections must outlive the run" \
+                "max_keepalive_requests = 1000000   # wrk's connections are never cut" ;;
+        nginx)
+            start_nginx "$port" "$logf" workers="${WORKERS:-1}" nofile=$((IDLE + 4096)) \
+                connections=$((IDLE + 2048)) keepalive_timeout=600s keepalive_requests=1000000 backlog=4096 ;;
+        lighttpd)   # lighttpd allows max-fds / 2 connections
+            start_lighttpd "$port" "$logf" "server.max-fds       = $hard" \
+                "server.max-connections = $((hard / 2))" "server.max-keep-alive-idle = 600" \
+                "server.max-keep-alive-requests = 1000000" "server.listen-backlog = 4096" "$LIGHTTPD_BIN_TYPE" ;;
         *) return 1 ;;
     esac
 }
@@ -213,29 +155,16 @@ declare -A R
 declare -a RAN=()
 
 wrk_run() {   # wrk_run PORT OUT -> "rps p50 p99 errors"
-    local port=$1 out=$2
-    timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
-        "http://127.0.0.1:$port/1k.bin" >"$out" 2>&1
-    local p50
-    p50=$(awk 'function ms(v, n, u) { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-                                     if (u == "us") return n / 1000; if (u == "s") return n * 1000; return n }
-               /Latency Distribution/ { d = 1; next } d && $1 == "50%" { printf "%.2f", ms($2); exit }' "$out")
-    local rps p99 reqs errs non2xx
-    read -r rps p99 reqs errs non2xx _ < <(awk -f "$BENCH/lib/parse_wrk.awk" "$out")   # later versions add fields
-    echo "$rps ${p50:--} $p99 $((errs + non2xx))"
+    local port=$1 out=$2 rps p99 errs non2xx p50
+    wrk_to "$out" -c"$CONNS" --latency "http://127.0.0.1:$port/1k.bin"
+    read -r rps p99 _ errs non2xx p50 < <(awk -f "$BENCH/lib/parse_wrk.awk" "$out")
+    echo "$rps $p50 $p99 $((errs + non2xx))"
 }
 
 run_server() {
-    local name=$1 port logf="$TMP/$1.log" line
+    local name=$1 port line
     port=$(free_port) || return
-    log "$name: starting on 127.0.0.1:$port"
-    CUR_PID=""
-    "start_$name" "$port" "$logf"
-    STARTED_PGIDS+=("$CUR_PID")
-    if ! wait_ready "$CUR_PID" "$port"; then
-        log "$name: did not answer; log:"; tail -n 20 "$logf" >&2
-        stop_group "$CUR_PID"; return
-    fi
+    launch "$name" "$port" "$TMP/$name.log" || return
     RAN+=("$name")
     # 1. active clients alone (also brings the server to its working size)
     local a b c d
@@ -294,8 +223,6 @@ run_server() {
 kib_per() {   # (rss1 - rss0) / ok
     awk -v a="${R[$1|rss0]}" -v b="${R[$1|rss1]}" -v n="${R[$1|ok]}" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print "n/a" }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else print "n/a" }'; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 table() {
     local s
@@ -313,11 +240,10 @@ table() {
     done
 }
 
-
 main() {
     local s t0=$SECONDS
     case "$IDLE$DURATION" in *[!0-9]*) die "IDLE and DURATION must be whole numbers" ;; esac
-    for s in wrk curl python3; do command -v $s >/dev/null || die "$s is not installed"; done
+    require wrk curl python3
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockhost-idle-bench.XXXXXX") || die "mktemp"
     # both the server and the holder need an fd per idle connection
     ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -326,22 +252,14 @@ main() {
     write_holder
     DOCROOT="$TMP/www"; mkdir -p "$DOCROOT"
     head -c 1024 /dev/urandom >"$DOCROOT/1k.bin"
-    local load_before load_after
-    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-    for s in $SERVERS; do
-        if available "$s"; then run_server "$s"; else log "$s: not available, skipped"; fi
-    done
-    load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-    local report
+    local load_before report
+    load_before=$(loadavg)
+    each_available run_server
     report=$(
-        echo "# sockhost idle keep-alive benchmark"
-        echo
-        echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-        echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-        echo "- load average before / after: $load_before / $load_after"
-        echo "- sockhost: $("$ROOT/$BUILD_DIR/sockhost" --version 2>&1 | head -n1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), Release, $BUILD_DIR), http_static, concurrency = \"event\", workers ${WORKERS:-unset}, log_level = warning, keepalive_timeout = 600"
-        command -v nginx >/dev/null && echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //'), worker_processes ${WORKERS:-1}, access_log off, sendfile on, keepalive_timeout 600s"
-        command -v lighttpd >/dev/null && echo "- lighttpd: $(lighttpd -v 2>&1 | head -n1 | awk '{print $1}'), max-keep-alive-idle 600"
+        report_intro "sockhost idle keep-alive benchmark" "$load_before" "$(loadavg)"
+        echo "- sockhost: $(sockhost_desc), http_static, concurrency = \"event\", workers ${WORKERS:-unset}, log_level = warning, keepalive_timeout = 600"
+        available nginx && echo "- nginx: $(version_of nginx), worker_processes ${WORKERS:-1}, access_log off, sendfile on, keepalive_timeout 600s"
+        available lighttpd && echo "- lighttpd: $(version_of lighttpd), max-keep-alive-idle 600"
         echo "- per server: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --latency\` on a 1 KiB file; RSS (VmRSS summed over the process tree) 1 s later; then $IDLE keep-alive connections each send one GET /1k.bin, read the answer and idle (a python3 holder); RSS again 1 s later; wrk again while they are held; finally how many of them the server still keeps open"
         echo "- KiB per idle conn = (RSS with idle − RSS before) / connections held: user-space memory only; the kernel's socket buffers are not in RSS"
         echo "- targets (issue 5): ≤ 20 KiB per idle connection; p99 with idle ≤ 2× p99 without"
