@@ -128,7 +128,7 @@ int supervise(const Config& config, Servers& servers, const sigset_t& signals);
 int serve(const Config& config, std::vector<Binding>& bindings, const sigset_t& signals) {
     Servers servers;
     for (Binding& b : bindings) {
-        auto server = make_server(*b.config, b.factory);
+        auto server = make_server(*b.config, b.factory, b.plugin->info.protocol);
         try {
             server->open();
         } catch (const std::system_error& e) {

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <sockhost/sdk/log_text.hpp>
+
 namespace sockhost::host {
 
 namespace {
@@ -30,31 +32,12 @@ void Log::set_level(sdk::LogLevel level) { g_level.store(static_cast<int>(level)
 sdk::LogLevel Log::level() { return static_cast<sdk::LogLevel>(g_level.load()); }
 bool Log::enabled(sdk::LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
 
-std::string escape_control(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (unsigned char c : text) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c < 0x20 || c == 0x7f) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
+void Log::write(sdk::LogLevel level, std::string_view source, std::string_view message) {
+    if (!enabled(level)) return;
+    write_escaped(level, source, sdk::escape_log_text(message));
 }
 
-void Log::write(sdk::LogLevel level, std::string_view source, std::string_view message) {
+void Log::write_escaped(sdk::LogLevel level, std::string_view source, std::string_view message) {
     if (!enabled(level)) return;
     auto now = std::chrono::system_clock::now();
     std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -72,10 +55,10 @@ void Log::write(sdk::LogLevel level, std::string_view source, std::string_view m
     line += ' ';
     if (!source.empty()) {
         line += '[';
-        line += escape_control(source);
+        sdk::append_log_text(line, source);
         line += "] ";
     }
-    line += escape_control(message);
+    line += message;
     line += '\n';
     // One write per line; a short write (pipe full) is finished, EINTR retried.
     std::string_view rest = line;

@@ -16,13 +16,14 @@ public:
     static void set_level(sdk::LogLevel level);
     static sdk::LogLevel level();
     static bool enabled(sdk::LogLevel level);
-    /// "2026-11-22T09:12:52.123Z info  [server] message"
+    /// "2026-11-22T09:12:52.123Z info [server] message", `source` and
+    /// `message` escaped (sdk::escape_log_text), so no log line can carry a
+    /// terminal escape or a fake second line.
     static void write(sdk::LogLevel level, std::string_view source, std::string_view message);
+    /// The same for a message whose client-supplied parts are escaped
+    /// already (an access line), written as it is.
+    static void write_escaped(sdk::LogLevel level, std::string_view source, std::string_view message);
 };
-
-/// Escapes bytes < 0x20, 0x7f and backslash as \xNN (\n, \r, \t by name)
-/// so no log line can carry a terminal escape or a fake second line.
-std::string escape_control(std::string_view text);
 
 inline void log_info(std::string_view source, std::string_view m) { Log::write(sdk::LogLevel::info, source, m); }
 inline void log_warning(std::string_view source, std::string_view m) { Log::write(sdk::LogLevel::warning, source, m); }

@@ -70,12 +70,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include <sockhost/sdk/http/base_http_request_handler.hpp>
 #include <sockhost/sdk/stream_request_handler.hpp>
 
 #include "host/mixins/concurrency.hpp"
 #include "host/posix/unique_fd.hpp"
 #include "host/servers/base_server.hpp"
+#include "host/streams/socket_stream.hpp"
 
 namespace sockhost::host {
 
@@ -89,7 +89,8 @@ constexpr auto kScanInterval = 250ms;
 /// At most one overload log line per this interval.
 constexpr auto kOverloadLogInterval = 5s;
 
-/// The overload answer for HTTP handlers (RFC 9110 15.6.4; 10.2.3 Retry-After).
+/// The overload answer for plugins that declare Protocol::http (RFC 9110
+/// 15.6.4; 10.2.3 Retry-After).
 constexpr std::string_view kServiceUnavailable =
     "HTTP/1.1 503 Service Unavailable\r\n"
     "Content-Type: text/plain\r\n"
@@ -101,7 +102,7 @@ constexpr std::string_view kServiceUnavailable =
 
 /// What a pool thread does with a connection it takes.
 enum class Action {
-    resume,      // run it: setup (first time), then handle_ready() or handle()
+    resume,      // run it: setup (first time), then handle_ready()
     write,       // writable again: send the queued output, then go on
     time_out,    // idle past its deadline: handle_idle_timeout(), finish, close
     close,       // the server is closing: finish, close
@@ -150,10 +151,9 @@ constexpr int kSaturationCheckMs = 50;
 struct Connection {
     std::uint64_t id = 0;                               // the epoll key
     UniqueFd socket;                                    // the accepted connection
+    std::unique_ptr<sdk::ByteStream> stream;            // a DeferringSocketStream over it
     std::unique_ptr<sdk::BaseRequestHandler> handler;
-    sdk::ResumableHandler* resumable = nullptr;         // set after setup()
-    sdk::StreamRequestHandler* stream = nullptr;        // set before setup(): rfile, release_buffers()
-    sdk::DeferringSocketStream* out = nullptr;          // its stream, when the model made it
+    DeferringSocketStream* out = nullptr;               // = stream
     State state = State::fresh;
     Action action = Action::resume;
     bool started = false;                               // setup() has run
@@ -238,12 +238,9 @@ public:
             serve_accepted(server, request);   // accepted by this pool thread
             return;
         }
-        // Made here, on the loop thread, to know its kind for the overload
-        // answer; setup() and everything after run on the pool.
-        std::unique_ptr<sdk::BaseRequestHandler> handler = server.make_handler(request);
-        auto c = std::make_unique<Connection>();
-        c->socket = std::move(request.connection);
-        c->handler = std::move(handler);
+        // Made here, on the loop thread; setup() and everything after run
+        // on the pool.
+        auto c = make_connection(server, request);
         Connection* fresh = nullptr;
         {
             std::lock_guard lock(mutex_);
@@ -271,8 +268,7 @@ public:
             --waiting_;
             c->registered = false;
         }
-        const bool http = dynamic_cast<sdk::http::BaseHTTPRequestHandler*>(c->handler.get()) != nullptr;
-        refuse(std::move(c), http);
+        refuse(std::move(c));
     }
 
     void service_actions(BaseServer&) override {
@@ -466,9 +462,7 @@ private:
             tls_accepting = false;
             --accepting_;   // out of accept: the socket may close now
         }
-        auto c = std::make_unique<Connection>();
-        c->handler = server.make_handler(request);
-        c->socket = std::move(request.connection);
+        auto c = make_connection(server, request);
         c->state = State::running;
         Connection& mine = *c;
         {
@@ -495,9 +489,11 @@ private:
         else note_overload(server, "dropping datagrams");
     }
 
-    /// The overload policy (loop thread): HTTP gets a canned 503 and the
-    /// connection is drained for a while; a raw stream is closed at once.
-    void refuse(std::unique_ptr<Connection> c, bool http) {
+    /// The overload policy (loop thread): an HTTP plugin's client gets a
+    /// canned 503 and the connection is drained for a while; a raw stream is
+    /// closed at once.
+    void refuse(std::unique_ptr<Connection> c) {
+        const bool http = server_->protocol() == sdk::Protocol::http;
         note_overload(*server_, http ? "answering new HTTP connections 503" : "closing new connections");
         if (!http) return;   // the socket closes with `c`
         const int fd = c->socket.get();
@@ -565,11 +561,6 @@ private:
 
     /// True when the parked connection's peer has sent something.
     static bool has_input(const Connection& c) { return peek(c) > 0; }
-
-    /// True when a read would not wait: bytes, end of stream or an error.
-    static bool readable(const Connection& c) {
-        return peek(c) >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
-    }
 
     // --- under mutex_ --------------------------------------------------------
 
@@ -779,21 +770,25 @@ private:
         return true;
     }
 
-    /// Before setup(): a stream handler gets a DeferringSocketStream over its
-    /// (non-blocking) socket; anything else gets its socket back blocking,
-    /// as the other models give it.
-    void prepare_stream(Connection& c) {
-        c.stream = dynamic_cast<sdk::StreamRequestHandler*>(c.handler.get());
-        if (!stream_socket_) return;
-        const int fd = c.socket.get();
-        if (c.stream != nullptr && !c.stream->has_stream()) {
-            auto stream = std::make_unique<sdk::DeferringSocketStream>(fd, std::chrono::milliseconds{0});
-            c.out = stream.get();
-            c.stream->use_stream(std::move(stream));
-            return;
+    /// A connection and its handler, bound to a DeferringSocketStream over
+    /// the (non-blocking) socket. A handler that does not read through the
+    /// stream (not a StreamRequestHandler: it uses request().fd) gets its
+    /// socket back blocking, as the other models give it.
+    static std::unique_ptr<Connection> make_connection(BaseServer& server, PendingRequest& request) {
+        const int fd = request.connection.get();
+        auto stream = std::make_unique<DeferringSocketStream>(fd, std::chrono::milliseconds{0});
+        DeferringSocketStream* out = stream.get();
+        request.stream = std::move(stream);
+        auto c = std::make_unique<Connection>();
+        c->handler = server.make_handler(request);
+        c->socket = std::move(request.connection);
+        c->stream = std::move(request.stream);
+        c->out = out;
+        if (dynamic_cast<sdk::StreamRequestHandler*>(c->handler.get()) == nullptr) {
+            const int flags = ::fcntl(fd, F_GETFL);
+            if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
         }
-        const int flags = ::fcntl(fd, F_GETFL);
-        if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        return c;
     }
 
     /// Parks a connection with queued output until its socket is writable
@@ -846,17 +841,12 @@ private:
         try {
             if (!c.started) {
                 c.started = true;
-                prepare_stream(c);
                 handler.setup();
-                c.resumable = sdk::resumable(handler);
-                // A resumable handler's turn ends instead of waiting on a
-                // slow reader; a plain one runs to completion, waiting.
-                if (c.out && c.resumable) c.out->set_deferral(true);
             }
             switch (c.action) {
                 case Action::resume:
-                    if (c.resumable) keep = c.resumable->handle_ready() == sdk::Resume::park;
-                    else handler.handle();   // a plain handler: run to completion
+                    // A handler written as Python's runs to completion here.
+                    keep = handler.handle_ready() == sdk::Resume::park;
                     break;
                 case Action::write:
                     keep = !c.close_after_write;
@@ -868,7 +858,7 @@ private:
                     }
                     break;
                 case Action::time_out:
-                    if (c.resumable) c.resumable->handle_idle_timeout();
+                    handler.handle_idle_timeout();
                     break;
                 case Action::close:
                     break;
@@ -877,9 +867,9 @@ private:
                     break;
             }
             if (keep) {
-                deadline = c.resumable->idle_deadline();
+                deadline = handler.idle_deadline();
                 // An idle connection keeps no buffers (a few KiB each).
-                if (c.stream) c.stream->release_buffers();
+                handler.release_idle_memory();
             }
         } catch (...) {
             error = std::current_exception();
@@ -898,9 +888,8 @@ private:
             // Edge-triggered: bytes already in the socket when it parks would
             // never wake it. Bytes that arrive after the handler's last read
             // do (or mark it pending); so it parks only when that last read
-            // came back short. A resumable handler that reads without rfile
-            // is asked directly (a peek).
-            const bool unread = c.stream ? c.stream->rfile().may_have_more() : readable(c);
+            // came back short.
+            const bool unread = c.out->may_have_more();
             std::unique_lock lock(mutex_);
             if (!closing_) {
                 // Bytes that arrived during the turn, or behind a last read
@@ -926,7 +915,9 @@ private:
             }
         }
         // The base server's hooks take the request as it was accepted.
-        PendingRequest request{std::move(c.socket), {}, handler.client_address()};
+        PendingRequest request;
+        request.connection = std::move(c.socket);
+        request.client = handler.peer_address();
         if (error) server_->handle_error(request, error);
         std::unique_ptr<Connection> mine;
         bool done;

@@ -9,16 +9,19 @@
 #include <system_error>
 #include <vector>
 
+#include <sockhost/sdk/log_text.hpp>
+
 #include "host/log.hpp"
+#include "host/streams/socket_stream.hpp"
 #include "host/mixins/concurrency.hpp"
 
 namespace sockhost::host {
 
 using Clock = std::chrono::steady_clock;
 
-BaseServer::BaseServer(ServerConfig config, sdk::HandlerFactory factory,
+BaseServer::BaseServer(ServerConfig config, sdk::HandlerFactory factory, sdk::Protocol protocol,
                        std::unique_ptr<ConcurrencyModel> model)
-    : config_(std::move(config)), factory_(std::move(factory)), model_(std::move(model)) {
+    : config_(std::move(config)), factory_(std::move(factory)), protocol_(protocol), model_(std::move(model)) {
     wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -42,6 +45,12 @@ std::chrono::milliseconds BaseServer::io_timeout() const {
 
 void BaseServer::log(sdk::LogLevel level, std::string_view message) const {
     Log::write(level, config_.name, message);
+}
+
+void BaseServer::log_access(const sdk::AccessRecord& record) const {
+    if (!access_log_enabled()) return;
+    Log::write_escaped(sdk::LogLevel::info, config_.name,
+                       sdk::format_access_line(record, sdk::AccessLogFormat::clf, config_.name));
 }
 
 bool BaseServer::access_log_enabled() const { return Log::enabled(sdk::LogLevel::info); }
@@ -218,8 +227,13 @@ std::unique_ptr<sdk::BaseRequestHandler> BaseServer::make_handler(PendingRequest
     if (!handler) throw std::runtime_error("the plugin made no handler for this transport");
     sdk::Request r;
     r.fd = request.connection ? request.connection.get() : socket_.get();
+    if (request.connection && !request.stream)
+        request.stream = std::make_unique<SocketStream>(request.connection.get(), io_timeout());
+    r.stream = request.stream.get();
     r.datagram = request.datagram;
-    handler->bind(r, request.client, *this);
+    r.client = request.client;
+    r.peer = request.client;
+    handler->bind(r, *this);
     return handler;
 }
 

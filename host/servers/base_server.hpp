@@ -40,8 +40,11 @@ namespace sockhost::host {
 /// One request taken off a server socket.
 struct PendingRequest {
     UniqueFd connection;          // stream transports: the accepted socket
+    /// Stream transports: the connection's byte stream, made by the model
+    /// (the event model's) or by make_handler() (a blocking SocketStream).
+    std::unique_ptr<sdk::ByteStream> stream;
     std::string datagram;         // datagram transports: the bytes received
-    sdk::SocketAddress client;
+    sdk::SocketAddress client;    // the peer, as accept/recvfrom gave it
 };
 
 class ConcurrencyModel;
@@ -55,7 +58,7 @@ class ConcurrencyModel;
 /// server holds; it alone decides where finish_request runs.
 class BaseServer : public sdk::ServerContext {
 public:
-    BaseServer(ServerConfig config, sdk::HandlerFactory factory,
+    BaseServer(ServerConfig config, sdk::HandlerFactory factory, sdk::Protocol protocol,
                std::unique_ptr<ConcurrencyModel> model);
     ~BaseServer() override;
     BaseServer(const BaseServer&) = delete;
@@ -78,6 +81,9 @@ public:
     int fileno() const { return socket_.get(); }
     const ServerConfig& config() const { return config_; }
     sdk::Transport transport() const;
+    /// The protocol family the plugin declared (for the answers the host
+    /// writes itself).
+    sdk::Protocol protocol() const { return protocol_; }
     std::string_view model_name() const;
 
     // --- sdk::ServerContext ------------------------------------------------
@@ -100,6 +106,7 @@ public:
     /// could drain this worker's shutdown wake-up).
     void renew_wakeup();
     void log(sdk::LogLevel level, std::string_view message) const override;
+    void log_access(const sdk::AccessRecord& record) const override;
     /// Access lines are logged at info: false when the log level is higher.
     bool access_log_enabled() const override;
 
@@ -117,7 +124,8 @@ public:
     /// Makes the plugin's handler and drives setup/handle/finish.
     void finish_request(PendingRequest& request);
     /// finish_request's first half: the plugin's handler, bound to `request`
-    /// (which must outlive it). Throws when the plugin makes none.
+    /// (which must outlive it; a stream connection gets its stream here
+    /// unless the model made one). Throws when the plugin makes none.
     std::unique_ptr<sdk::BaseRequestHandler> make_handler(PendingRequest& request);
     /// Logs an exception that escaped a request, with server and client.
     void handle_error(const PendingRequest& request, std::exception_ptr error);
@@ -159,6 +167,7 @@ protected:
 
 private:
     sdk::HandlerFactory factory_;
+    sdk::Protocol protocol_;
     std::unique_ptr<ConcurrencyModel> model_;
     UniqueFd wake_;                                   // eventfd: shutdown() wakes the loop
     std::atomic<bool> shutdown_requested_{false};
@@ -169,6 +178,7 @@ private:
 
 /// The server class for a listen address: TCPServer, UDPServer,
 /// UnixStreamServer or UnixDatagramServer, with the configured model.
-std::unique_ptr<BaseServer> make_server(ServerConfig config, sdk::HandlerFactory factory);
+std::unique_ptr<BaseServer> make_server(ServerConfig config, sdk::HandlerFactory factory,
+                                        sdk::Protocol protocol = sdk::Protocol::raw);
 
 }  // namespace sockhost::host

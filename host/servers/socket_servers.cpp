@@ -164,17 +164,16 @@ void UnixDatagramServer::close_socket() {
 
 // --- make_server -----------------------------------------------------------
 
-std::unique_ptr<BaseServer> make_server(ServerConfig config, sdk::HandlerFactory factory) {
+std::unique_ptr<BaseServer> make_server(ServerConfig config, sdk::HandlerFactory factory, sdk::Protocol protocol) {
     auto model = make_model(config);
+    auto make = [&]<class Server>() -> std::unique_ptr<BaseServer> {
+        return std::make_unique<Server>(std::move(config), std::move(factory), protocol, std::move(model));
+    };
     switch (config.listen.scheme) {
-        case Scheme::tcp:
-            return std::make_unique<TCPServer>(std::move(config), std::move(factory), std::move(model));
-        case Scheme::udp:
-            return std::make_unique<UDPServer>(std::move(config), std::move(factory), std::move(model));
-        case Scheme::unix_stream:
-            return std::make_unique<UnixStreamServer>(std::move(config), std::move(factory), std::move(model));
-        case Scheme::unix_datagram:
-            return std::make_unique<UnixDatagramServer>(std::move(config), std::move(factory), std::move(model));
+        case Scheme::tcp: return make.template operator()<TCPServer>();
+        case Scheme::udp: return make.template operator()<UDPServer>();
+        case Scheme::unix_stream: return make.template operator()<UnixStreamServer>();
+        case Scheme::unix_datagram: return make.template operator()<UnixDatagramServer>();
     }
     throw std::logic_error("unknown scheme");
 }

@@ -51,13 +51,8 @@ CgiConfig CgiConfig::from_options(const sdk::Options& options) {
 }
 
 void validate_options(const sdk::Options& options) {
-    using http_static::kOptionKeys;
-    // Every http_static key is a cgi key too: a key added there must be listed here.
-    static_assert(kOptionKeys.size() == 10 && kCgiOptionKeys.size() == 4);
-    sdk::http::validate_http_options(
-        options, {kOptionKeys[0], kOptionKeys[1], kOptionKeys[2], kOptionKeys[3], kOptionKeys[4],
-                  kOptionKeys[5], kOptionKeys[6], kOptionKeys[7], kOptionKeys[8], kOptionKeys[9],
-                  kCgiOptionKeys[0], kCgiOptionKeys[1], kCgiOptionKeys[2], kCgiOptionKeys[3]});
+    // Every http_static key is a cgi key too.
+    sdk::http::validate_http_options(options, http_static::kOptionKeys, kCgiOptionKeys);
     (void)http_static::Config::from_options(options);
     (void)CgiConfig::from_options(options);
 }
@@ -100,12 +95,6 @@ private:
 };
 
 constexpr std::size_t kIoChunk = 64 * 1024;
-
-std::string hex(std::size_t n) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%zx", n);
-    return buf;
-}
 
 }  // namespace
 
@@ -261,7 +250,6 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
     std::string head;                 // stdout until the header block is complete
     bool head_done = false;
     bool head_sent = false;
-    bool chunked = false;
     std::optional<std::uint64_t> remaining;   // the script's Content-Length left to send
     bool overrun_logged = false;
     std::optional<std::string> redirect;      // a local redirect: output discarded
@@ -290,13 +278,7 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
             *remaining -= data.size();
             if (data.empty()) return;
         }
-        if (chunked) {
-            write_body(hex(data.size()) + "\r\n");
-            write_body(data);
-            write_body("\r\n");
-        } else {
-            write_body(data);
-        }
+        write_body(data);   // one chunk each when the response is chunked
     };
     auto on_stdout = [&](std::string_view data) {
         if (redirect || !invalid.empty()) return;   // discarding
@@ -324,8 +306,7 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
             send_header("Content-Length", std::to_string(*resp.content_length));
             remaining = *resp.content_length;
         } else if (!no_content && command != "HEAD" && request_version == "HTTP/1.1") {
-            send_header("Transfer-Encoding", "chunked");   // RFC 9112 7.1
-            chunked = true;
+            send_header("Transfer-Encoding", "chunked");   // RFC 9112 7.1: write_body frames it
         }
         // Otherwise (HTTP/1.0) the body ends when the connection closes (RFC 9112 6.3).
         end_headers();
@@ -449,7 +430,7 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
         if (!head_sent) {
             send_error(504, "CGI script timed out");
         } else {
-            close_connection = true;   // a truncated body: only a close can say so
+            abandon_response();   // a truncated body: only a close can say so
         }
         return std::nullopt;
     }
@@ -469,7 +450,6 @@ std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const s
     }
     if (failed) log(sdk::LogLevel::warning, tag + describe_wait_status(status));
     if (redirect) return redirect;
-    if (chunked) write_body("0\r\n\r\n");
     if (remaining && *remaining > 0) {
         log(sdk::LogLevel::warning, tag + "less output than its Content-Length");
         close_connection = true;

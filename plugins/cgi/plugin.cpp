@@ -10,6 +10,7 @@ sdk::PluginInfo plugin_info() {
             .transports = sdk::Transports::stream,
             .thread_safe = true,   // shared: read-only configs and an atomic CgiLimiter
             .fork_safe = true,     // no threads or locks of its own; children reaped by pid
+            .protocol = sdk::Protocol::http,
             .validate_options = validate_options,
             .make_factory = make_factory};
 }

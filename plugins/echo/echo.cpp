@@ -5,29 +5,23 @@
 
 namespace sockhost::plugins::echo {
 
-void EchoStreamHandler::handle() {
-    // Forward each chunk as it arrives, so an interactive peer sees its echo
-    // before it closes.
-    auto& in = rfile();
-    auto& out = wfile();
-    while (in.fill() > 0 || !in.buffered().empty()) {
-        std::string_view chunk = in.buffered();
-        out.write(chunk);
-        in.consume(chunk.size());
-        out.flush();
-    }
-}
-
 sdk::Resume EchoStreamHandler::handle_ready() {
     // A read that filled a whole chunk probably left more behind (a peer
     // streaming bulk data): keep reading, a bounded number of times so
     // other connections get the thread too. A shorter one means the peer
     // is waiting for its echo: answer and park without another read, which
-    // would only say EAGAIN.
+    // would only say "nothing yet".
     constexpr std::size_t kChunk = 16 * 1024;
     constexpr int kReadsPerTurn = 16;
     auto& in = rfile();
     auto& out = wfile();
+    // Bytes a previous wait left in rfile (the blocking models wait with a
+    // read) go first.
+    if (!in.buffered().empty()) {
+        out.write(in.buffered());
+        in.consume(in.buffered().size());
+        out.flush();
+    }
     for (int i = 0; i < kReadsPerTurn; ++i) {
         std::optional<std::size_t> n = in.fill_nowait();
         if (!n) break;                            // nothing more yet
@@ -38,14 +32,15 @@ sdk::Resume EchoStreamHandler::handle_ready() {
         out.flush();
         if (*n < kChunk) break;
     }
+    if (in.at_eof()) return sdk::Resume::close;
     // Only an io_timeout needs the time (idle_deadline).
-    if (server().io_timeout().count() > 0) last_active_ = std::chrono::steady_clock::now();
+    if (server().io_timeout().count() > 0) last_active_ = Clock::now();
     return sdk::Resume::park;
 }
 
-std::chrono::steady_clock::time_point EchoStreamHandler::idle_deadline() const {
+sdk::BaseRequestHandler::Clock::time_point EchoStreamHandler::idle_deadline() const {
     const std::chrono::milliseconds timeout = server().io_timeout();
-    if (timeout.count() <= 0) return std::chrono::steady_clock::time_point::max();
+    if (timeout.count() <= 0) return Clock::time_point::max();
     return last_active_ + timeout;
 }
 

@@ -9,19 +9,18 @@
 namespace sockhost::plugins::echo {
 
 /// Stream transports: copies rfile to wfile until the peer closes (or
-/// half-closes) its side, then returns; binary-safe. Resumable: under
-/// concurrency = "event" a connection waits for its next bytes in the
-/// host's epoll set, not on a thread (handle() serves the other models).
-class EchoStreamHandler : public sdk::StreamRequestHandler, public sdk::ResumableHandler {
+/// half-closes) its side; binary-safe. Written once for every concurrency
+/// model: under concurrency = "event" a connection waits for its next bytes
+/// in the host's epoll set, not on a thread.
+class EchoStreamHandler : public sdk::ResumableStreamHandler {
 public:
-    void handle() override;
     /// Echoes what has arrived, never waiting for more; close at end of stream.
     sdk::Resume handle_ready() override;
     /// The server's io_timeout after the last bytes (none when it is 0).
-    std::chrono::steady_clock::time_point idle_deadline() const override;
+    Clock::time_point idle_deadline() const override;
 
 private:
-    std::chrono::steady_clock::time_point last_active_{};
+    Clock::time_point last_active_{};
 };
 
 /// Datagram transports: one reply per datagram, the same bytes.

@@ -74,11 +74,7 @@ Config Config::from_options(const sdk::Options& options) {
 }
 
 void validate_options(const sdk::Options& options) {
-    static_assert(kOptionKeys.size() == 10, "list every key below");
-    sdk::http::validate_http_options(options, {kOptionKeys[0], kOptionKeys[1], kOptionKeys[2],
-                                               kOptionKeys[3], kOptionKeys[4], kOptionKeys[5],
-                                               kOptionKeys[6], kOptionKeys[7], kOptionKeys[8],
-                                               kOptionKeys[9]});
+    sdk::http::validate_http_options(options, kOptionKeys);
     (void)Config::from_options(options);
 }
 

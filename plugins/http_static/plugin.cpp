@@ -16,6 +16,7 @@ sdk::PluginInfo plugin_info() {
             // from its accept loop (which never serves), and a CGI child
             // execs at once without touching the cache.
             .fork_safe = true,
+            .protocol = sdk::Protocol::http,
             .validate_options = validate_options,
             .make_factory = make_factory};
 }

@@ -14,10 +14,20 @@ void BaseRequestHandler::setup() {}
 void BaseRequestHandler::handle() {}
 void BaseRequestHandler::finish() {}
 
-void BaseRequestHandler::bind(const Request& request, const SocketAddress& client_address,
-                              ServerContext& server) {
+Resume BaseRequestHandler::handle_ready() {
+    handle();
+    return Resume::close;
+}
+
+BaseRequestHandler::Clock::time_point BaseRequestHandler::idle_deadline() const {
+    return Clock::time_point::max();
+}
+
+void BaseRequestHandler::handle_idle_timeout() {}
+void BaseRequestHandler::release_idle_memory() {}
+
+void BaseRequestHandler::bind(const Request& request, ServerContext& server) {
     request_ = request;
-    client_address_ = client_address;
     server_ = &server;
 }
 

@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <system_error>
 
-#include "sockhost/sdk/testkit.hpp"
 
 namespace sockhost::sdk {
 
@@ -17,20 +16,20 @@ DatagramRequestHandler::DatagramRequestHandler() = default;
 DatagramRequestHandler::~DatagramRequestHandler() = default;
 
 void DatagramRequestHandler::setup() {
-    in_ = std::make_unique<testkit::MemoryStream>(std::string(request().datagram));
-    out_ = std::make_unique<testkit::MemoryStream>(std::string());
+    in_ = std::make_unique<MemoryStream>(std::string(request().datagram));
+    out_ = std::make_unique<MemoryStream>(std::string());
     rfile_ = std::make_unique<Reader>(*in_);
     wfile_ = std::make_unique<Writer>(*out_, 0);
 }
 
 const std::string& DatagramRequestHandler::reply() const {
-    return static_cast<const testkit::MemoryStream&>(*out_).output();
+    return static_cast<const MemoryStream&>(*out_).output();
 }
 
 void DatagramRequestHandler::finish() {
     if (!wfile_) return;
     wfile_->flush();
-    const SocketAddress& to = client_address();
+    const SocketAddress& to = peer_address();   // the socket's peer, whatever a proxy said
     // An unbound Unix datagram client has no address to answer to.
     if (to.family() == AF_UNIX && to.size() <= offsetof(sockaddr_un, sun_path)) return;
     if (request().fd < 0) return;   // test kit: the reply stays in reply()

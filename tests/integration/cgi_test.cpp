@@ -398,13 +398,14 @@ TEST_F(Cgi, MaxCgiAnswers503BeyondTheLimit) {
     fs::path started = CgiHosts::dir() / "out" / "hold.started";
     fs::remove(started);
     Client first(port("one"));
-    // Half a body: the script waits on stdin and holds the only slot.
-    first.send("POST /cgi-bin/hold.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n12345");
+    // Part of a body too large to be buffered before the script runs (over
+    // 64 KiB): the script waits on stdin and holds the only slot.
+    first.send("POST /cgi-bin/hold.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\nConnection: close\r\n\r\n12345");
     for (int i = 0; i < 500 && !fs::exists(started); ++i) std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(fs::exists(started));
     Response second = fetch(port("one"), request("GET", "/cgi-bin/env.sh"));
     EXPECT_EQ(second.status, 503);
-    first.send("67890");
+    first.send(std::string(70000 - 5, 'x'));
     Response r = first.next();
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "done\n");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The SDK's HTTP layer on real sockets, through the http_hello fixture plugin:
+// The SDK's HTTP layer on real sockets, through the http_hello example plugin:
 // timeouts measured on the wall clock, keep-alive, pipelining, 100-continue.
 #include <gtest/gtest.h>
 
@@ -129,6 +129,22 @@ TEST_P(HttpLayerHost, DecodesAChunkedBodyArrivingInPieces) {
     s.send_all("lo\r\n6\r\n, worl\r\n1;ext\r\nd\r\n0\r\n\r\n");
     std::string response = s.read_until("hello, world", 5s);
     EXPECT_NE(response.find("Content-Length: 12"), std::string::npos) << response;
+}
+
+TEST_P(HttpLayerHost, LogsWhatAClientSentEscapedOnce) {
+    // One escaper, applied once by the host: a quote in the target is \x22
+    // in the access line (not \\x22, the SDK's escape escaped again), and a
+    // terminal escape in a refused request line is \x1b.
+    const std::string tag = GetParam();
+    Socket s = connect_tcp(port_);
+    s.send_all("GET /q\"" + tag + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(s.read_all(10s).find("200 OK"), std::string::npos);
+    EXPECT_TRUE(host_->wait_for_log("\"GET /q\\x22" + tag + " HTTP/1.1\" 200 ")) << host_->log();
+    Socket bad = connect_tcp(port_);
+    bad.send_all("GET /e\x1b[31m" + tag + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(bad.read_all(10s).substr(0, 13), "HTTP/1.1 400 ");
+    EXPECT_TRUE(host_->wait_for_log("\"GET /e\\x1b[31m" + tag + " HTTP/1.1\" 400 ")) << host_->log();
+    EXPECT_EQ(host_->log().find("\\\\x"), std::string::npos) << "escaped twice: " << host_->log();
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, HttpLayerHost, ::testing::Values("threading", "event"),

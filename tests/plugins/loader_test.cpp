@@ -83,6 +83,15 @@ TEST(PluginLoader, OtherAbiMajorIsRefusedBeforeAnyPluginCodeRuns) {
     EXPECT_NE(e.find("libbadabi.so"), std::string::npos) << e;
 }
 
+TEST(PluginLoader, APluginBuiltForAbi1IsRefusedWithOneLine) {
+    PluginRegistry registry(kTestPlugins);
+    std::string e = load_error(registry, "oldabi");
+    EXPECT_NE(e.find("was built for SDK ABI 1.2, host has 2.0 (rebuild the plugin against this SDK)"),
+              std::string::npos)
+        << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << "one line";
+}
+
 TEST(PluginLoader, OtherCxxAbiFingerprintIsRefusedShowingBoth) {
     PluginRegistry registry(kTestPlugins);
     std::string e = load_error(registry, "badfingerprint");

@@ -49,8 +49,8 @@ cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$CACHE" | head -n 1; }
 step "install $BUILD -> $TMP/prefix"
 timeout 120 cmake --install "$BUILD" --prefix "$TMP/prefix" > "$TMP/install.log" 2>&1 ||
   { cat "$TMP/install.log" >&2; fail "cmake --install failed"; }
-SDK_LIB=$(find "$TMP/prefix" -name 'libsockhost_sdk.so.1' | head -n 1)
-[[ -n "$SDK_LIB" ]] || fail "the install has no libsockhost_sdk.so.1"
+SDK_LIB=$(find "$TMP/prefix" -name 'libsockhost_sdk.so.2' | head -n 1)
+[[ -n "$SDK_LIB" ]] || fail "the install has no libsockhost_sdk.so.2"
 [[ -n $(find "$TMP/prefix" -name sockhostConfig.cmake) ]] || fail "the install has no sockhostConfig.cmake"
 
 # (b) Build the example as a separate project. Same compiler as the host (the
@@ -82,9 +82,9 @@ PLUGIN="$TMP/build/libuppercase.so"
 # It must use the installed SDK, not the one in the main build tree.
 grep -rqF -- "$SRC/sdk" "$TMP/build" && fail "the example's build refers to the source tree's SDK ($SRC/sdk)"
 if command -v ldd > /dev/null; then
-  resolved=$(ldd "$PLUGIN" | sed -n 's/^[[:space:]]*libsockhost_sdk\.so\.1 => \([^ ]*\).*/\1/p')
+  resolved=$(ldd "$PLUGIN" | sed -n 's/^[[:space:]]*libsockhost_sdk\.so\.2 => \([^ ]*\).*/\1/p')
   [[ "$(realpath "${resolved:-/nonexistent}" 2>/dev/null)" == "$(realpath "$SDK_LIB")" ]] ||
-    fail "libuppercase.so resolves libsockhost_sdk.so.1 to '${resolved:-nothing}', not $SDK_LIB"
+    fail "libuppercase.so resolves libsockhost_sdk.so.2 to '${resolved:-nothing}', not $SDK_LIB"
 fi
 
 cat > "$TMP/servers.toml" <<TOML
@@ -112,7 +112,7 @@ if [[ -x "$INSTALLED_HOST" ]]; then
   step "installed sockhost --check"
   check_out=$(timeout 30 "$INSTALLED_HOST" --config "$TMP/servers.toml" --check 2>&1) ||
     { echo "$check_out" >&2; readelf -d "$INSTALLED_HOST" 2>/dev/null | grep -i path >&2 || true
-      fail "the installed sockhost failed (does its RUNPATH reach the installed libsockhost_sdk.so.1?)"; }
+      fail "the installed sockhost failed (does its RUNPATH reach the installed libsockhost_sdk.so.2?)"; }
   grep -q "config OK" <<< "$check_out" || { echo "$check_out" >&2; fail "installed --check did not say 'config OK'"; }
 fi
 

@@ -45,11 +45,31 @@ public:
             return;
         }
         if (path == "/silent") return;
+        if (path == "/chunked" || path == "/chunked-cut") {
+            send_response(200);
+            send_header("Transfer-Encoding", "chunked");
+            end_headers();
+            write_body("hello");
+            write_body("");   // nothing: an empty chunk would end the body
+            write_body(", world");
+            if (path == "/chunked-cut") abandon_response();
+            return;
+        }
         reply(200, "hello " + path);
     }
     void do_HEAD() override { do_GET(); }
     void do_POST() override {
         if (path == "/ignore") return reply(200, "ignored");
+        if (path == "/nowait") {
+            // What read_body_nowait finds: the buffered body, in pieces of 3.
+            std::string got;
+            char buf[3];
+            while (std::optional<std::size_t> n = read_body_nowait(buf, sizeof buf)) {
+                if (*n == 0) break;
+                got.append(buf, *n) += '|';
+            }
+            return reply(200, got);
+        }
         std::string body = read_body();
         reply(200, "got " + std::to_string(body.size()) + ": " + body);
     }
@@ -437,35 +457,46 @@ TEST(HttpBaseHTTPRequestHandler, EscapesControlCharactersInTheLog) {
 
 // --- Timeouts (a stream that stalls like a slow client) ----------------------
 
-/// Hands out `input` `step` bytes per read, `delay` apart, honouring the
-/// timeout set on it; once the input is out it stalls until the timeout.
+/// Hands out `input` `step` bytes per read, `delay` apart, as a socket
+/// would: a read that would not wait finds nothing until the next bytes are
+/// due; a waiting read honours the timeout set on it. Once the input is out
+/// it stalls until the timeout.
 class SlowStream : public ByteStream {
 public:
-    SlowStream(std::string input, std::size_t step, std::chrono::milliseconds delay)
-        : input_(std::move(input)), step_(step), delay_(delay) {}
+    using Clock = std::chrono::steady_clock;
+    SlowStream(std::string input, std::size_t step, std::chrono::milliseconds delay, std::string* output)
+        : input_(std::move(input)), step_(step), delay_(delay), next_(Clock::now() + delay), output_(output) {}
+    std::optional<std::size_t> read_nowait(char* buffer, std::size_t size) override {
+        if (pos_ >= input_.size() || Clock::now() < next_) return std::nullopt;
+        return take(buffer, size);
+    }
     std::size_t read_some(char* buffer, std::size_t size) override {
-        auto wait = pos_ < input_.size() ? delay_ : std::chrono::milliseconds(60000);
-        if (timeout_.count() > 0 && wait >= timeout_) {
+        const auto until = pos_ < input_.size() ? next_ : Clock::time_point::max();
+        if (timeout_.count() > 0 && until > Clock::now() + timeout_) {
             std::this_thread::sleep_for(timeout_);
             throw TimeoutError("recv timed out");
         }
-        std::this_thread::sleep_for(wait);
-        std::size_t n = std::min({size, step_, input_.size() - pos_});
-        std::copy_n(input_.data() + pos_, n, buffer);
-        pos_ += n;
-        return n;
+        std::this_thread::sleep_until(until);
+        return take(buffer, size);
     }
-    void write_all(std::string_view data) override { output_->append(data); }
+    void write(std::string_view first, std::string_view second) override { output_->append(first).append(second); }
     void set_timeout(std::chrono::milliseconds t) override { timeout_ = t; }
     std::chrono::milliseconds timeout() const override { return timeout_; }
 
-    std::string* output_ = nullptr;
-
 private:
+    std::size_t take(char* buffer, std::size_t size) {
+        std::size_t n = std::min({size, step_, input_.size() - pos_});
+        std::copy_n(input_.data() + pos_, n, buffer);
+        pos_ += n;
+        next_ = Clock::now() + delay_;
+        return n;
+    }
     std::string input_;
     std::size_t pos_ = 0;
     std::size_t step_;
     std::chrono::milliseconds delay_;
+    Clock::time_point next_;
+    std::string* output_;
     std::chrono::milliseconds timeout_{0};
 };
 
@@ -479,16 +510,10 @@ SlowRun run_slow(std::string input, std::size_t step, std::chrono::milliseconds 
     FakeServer server(std::move(options));
     TestHandler handler;
     SlowRun result;
-    auto stream = std::make_unique<SlowStream>(std::move(input), step, delay);
-    stream->output_ = &result.output;
-    handler.use_stream(std::move(stream));
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_port = htons(40000);
-    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    handler.bind(Request{}, SocketAddress(reinterpret_cast<const sockaddr*>(&in), sizeof in), server);
+    SlowStream stream(std::move(input), step, delay, &result.output);
     auto start = std::chrono::steady_clock::now();
-    EXPECT_NO_THROW(run_handler(handler));
+    testkit::Result r = testkit::run_stream(handler, stream, server);
+    EXPECT_FALSE(r.error);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.log = server.lines();
     return result;
@@ -534,18 +559,20 @@ TEST(HttpLimits, ReadsDefaultsAndOptions) {
     EXPECT_EQ(Limits::option_keys().size(), 9u);
 }
 
+constexpr std::string_view kDirectoryKey[] = {"directory"};
+
 TEST(HttpLimits, RejectsWrongTypesAndRanges) {
     EXPECT_THROW(Limits::from_options(Options{{"max_body_size", std::string("big")}}), OptionError);
     EXPECT_THROW(Limits::from_options(Options{{"header_timeout", 0.0}}), OptionError);
     EXPECT_THROW(Limits::from_options(Options{{"max_header_count", std::int64_t{0}}}), OptionError);
     try {
-        validate_http_options(Options{{"directory", std::string(".")}, {"bogus", true}}, {"directory"});
+        validate_http_options(Options{{"directory", std::string(".")}, {"bogus", true}}, kDirectoryKey);
         FAIL() << "no OptionError";
     } catch (const OptionError& e) {
         EXPECT_EQ(e.key(), "bogus");
     }
     EXPECT_NO_THROW(validate_http_options(Options{{"directory", std::string(".")}, {"body_timeout", 1.5}},
-                                          {"directory"}));
+                                          kDirectoryKey));
 }
 
 TEST(HttpStatus, HasReasonPhrases) {
@@ -563,6 +590,33 @@ TEST(HttpHeaders, LooksUpNamesCaseInsensitively) {
     EXPECT_FALSE(h.contains("Host"));
 }
 
+// --- Chunked responses -----------------------------------------------------------
+
+TEST(HttpBaseHTTPRequestHandler, FramesAChunkedResponseAndEndsIt) {
+    auto r = run("GET /chunked HTTP/1.1\r\nHost: h\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_FALSE(r.error);
+    const std::size_t body = r.output.find("\r\n\r\n") + 4;
+    EXPECT_EQ(r.output.substr(body, r.output.find("HTTP/1.1", body) - body),
+              "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n");
+    // The connection stays usable: the next answer follows the last chunk.
+    EXPECT_NE(r.output.find("hello /after"), std::string::npos) << r.output;
+}
+
+TEST(HttpBaseHTTPRequestHandler, AnAbandonedChunkedResponseGetsNoLastChunkAndCloses) {
+    auto r = run("GET /chunked-cut HTTP/1.1\r\nHost: h\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_FALSE(r.error);
+    EXPECT_EQ(r.output.find("0\r\n\r\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("7\r\n, world\r\n"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("hello /after"), std::string::npos) << "closed after the cut answer";
+}
+
+TEST(HttpBaseHTTPRequestHandler, ReadBodyNowaitHandsOutWhatHasArrived) {
+    auto r = run("POST /nowait HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\nabcdefg", {}, 2);
+    auto list = responses(r.output);
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].body, "abc|def|g|");
+}
+
 // --- A client gone mid-response ---------------------------------------------
 
 /// Reads `input`, then fails every write as a connection the client reset.
@@ -575,7 +629,7 @@ public:
         pos_ += n;
         return n;
     }
-    void write_all(std::string_view) override {
+    void write(std::string_view, std::string_view) override {
         throw std::system_error(ECONNRESET, std::generic_category(), "send");
     }
 
@@ -610,9 +664,8 @@ TEST(HttpBaseHTTPRequestHandler, AClientGoneMidResponseIsNotBlamedOnTheHandler) 
     ASSERT_EQ(::write(fd, "0123456789", 10), 10);
     FakeServer server;
     FileHandler handler(fd);
-    handler.use_stream(std::make_unique<ResetStream>("GET /f HTTP/1.1\r\nHost: h\r\n\r\n"));
-    handler.bind(Request{}, SocketAddress(), server);
-    EXPECT_NO_THROW(run_handler(handler));
+    ResetStream stream("GET /f HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_FALSE(testkit::run_stream(handler, stream, server).error);
     ::close(fd);
     const auto lines = server.lines();
     for (const auto& l : lines) EXPECT_EQ(l.find("Content-Length said"), std::string::npos) << l;

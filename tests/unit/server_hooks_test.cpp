@@ -46,7 +46,7 @@ sdk::HandlerFactory hello_factory() {
 class RecordingServer : public TCPServer {
 public:
     explicit RecordingServer(ServerConfig c, bool admit = true)
-        : TCPServer(std::move(c), hello_factory(), make_sync_model()), admit_(admit) {}
+        : TCPServer(std::move(c), hello_factory(), sdk::Protocol::raw, make_sync_model()), admit_(admit) {}
     std::atomic<int> timeouts{0};
     std::atomic<int> actions{0};
     std::atomic<int> verified{0};

@@ -4,8 +4,11 @@
 
 #include "sockhost/sdk/abi.hpp"
 #include "sockhost/sdk/base_request_handler.hpp"
+#include "sockhost/sdk/buffered_io.hpp"
+#include "sockhost/sdk/byte_stream.hpp"
 #include "sockhost/sdk/datagram_request_handler.hpp"
 #include "sockhost/sdk/errors.hpp"
+#include "sockhost/sdk/log_text.hpp"
 #include "sockhost/sdk/options.hpp"
 #include "sockhost/sdk/plugin.hpp"
 #include "sockhost/sdk/server_context.hpp"

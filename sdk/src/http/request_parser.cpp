@@ -14,6 +14,8 @@
 #include "sockhost/sdk/http/ascii.hpp"
 #include "sockhost/sdk/http/request_parser.hpp"
 
+#include "sockhost/sdk/http/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -23,51 +25,10 @@ namespace sockhost::sdk::http {
 
 namespace {
 
-constexpr std::size_t kMaxChunkLine = 4096;   // chunk-size line with extensions
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 constexpr char lower(char c) { return ascii_lower(c); }
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-/// RFC 9110 5.5: field-value chars are HTAB, SP, VCHAR and obs-text.
-bool is_field_value_char(char c) {
-    auto u = static_cast<unsigned char>(c);
-    return c == '\t' || (u >= 0x20 && u != 0x7f);
-}
-
-/// Splits one field line (no terminator) into name and trimmed value.
-/// Returns an error message, or nullptr when the line is valid.
-const char* split_field_line(std::string_view line, std::string_view& name,
-                             std::string_view& value) {
-    // RFC 9112 5.2: obs-fold is deprecated; a server rejects it with 400.
-    if (is_ows(line.front())) return "obsolete line folding";
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return "header line without a colon";
-    name = line.substr(0, colon);
-    if (name.empty()) return "empty header name";
-    // RFC 9112 5.1: no whitespace between field name and colon; 400.
-    if (is_ows(name.back())) return "whitespace before the colon";
-    if (!is_token(name)) return "invalid header name";
-    value = trim_ows(line.substr(colon + 1));
-    for (char c : value)
-        if (!is_field_value_char(c)) return "control character in a header value";
-    return nullptr;
-}
 
 /// Calls f(element) for each element of a comma-separated list (RFC 9110
 /// 5.6.1), trimmed, empty elements skipped.
@@ -98,29 +59,6 @@ std::string_view line_at(std::string_view data, std::size_t start, std::size_t n
 }
 
 }  // namespace
-
-namespace {
-/// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
-/// "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA, as a table (every
-/// response header name is checked with it).
-constexpr std::array<bool, 256> kTokenChars = [] {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}();
-}  // namespace
-
-bool is_token_char(char c) noexcept { return kTokenChars[static_cast<unsigned char>(c)]; }
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
-    return true;
-}
 
 // --- RequestParser ----------------------------------------------------------
 
@@ -220,7 +158,7 @@ ParseResult RequestParser::parse_complete(std::string_view data, std::size_t req
         pos = nl + 1;
         if (field.empty()) break;
         std::string_view name, value;
-        if (const char* why = split_field_line(field, name, value)) return error(400, why);
+        if (const char* why = parse_field_line(field, name, value)) return error(400, why);
         head.headers.add(std::string(name), std::string(value));
     }
 
@@ -297,129 +235,6 @@ ParseResult RequestParser::parse_complete(std::string_view data, std::size_t req
     done.status = ParseStatus::done;
     done.consumed = data.size();
     return done;
-}
-
-// --- ChunkedDecoder ---------------------------------------------------------
-
-void ChunkedDecoder::reset() {
-    state_ = State::size_line;
-    remaining_ = 0;
-    trailer_bytes_ = 0;
-    trailer_count_ = 0;
-}
-
-ChunkedDecoder::Step ChunkedDecoder::fail(std::string_view message, int code) {
-    state_ = State::failed;
-    Step s;
-    s.status = ParseStatus::error;
-    s.error_code = code;
-    s.error_message = message;
-    return s;
-}
-
-ChunkedDecoder::Step ChunkedDecoder::step(std::string_view input, std::size_t max) {
-    Step s;
-    std::size_t pos = 0;
-    for (;;) {
-        switch (state_) {
-            case State::failed:
-                return fail("chunked body already failed");
-            case State::done:
-                s.status = ParseStatus::done;
-                s.consumed = pos;
-                return s;
-            case State::size_line: {
-                // RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-                std::size_t nl = input.find('\n', pos);
-                if (nl == std::string_view::npos) {
-                    if (input.size() - pos > kMaxChunkLine) return fail("chunk size line too long");
-                    s.consumed = pos;
-                    return s;
-                }
-                if (nl - pos > kMaxChunkLine) return fail("chunk size line too long");
-                std::string_view line = input.substr(pos, nl - pos);
-                if (line.empty() || line.back() != '\r') return fail("chunk size line without CRLF");
-                line.remove_suffix(1);
-                std::uint64_t size = 0;
-                std::size_t i = 0;
-                for (; i < line.size() && hex_value(line[i]) >= 0; ++i) {
-                    if (size > (std::numeric_limits<std::uint64_t>::max() >> 4))
-                        return fail("chunk size overflow");
-                    size = (size << 4) | static_cast<std::uint64_t>(hex_value(line[i]));
-                }
-                if (i == 0) return fail("bad chunk size");
-                // RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name
-                // [ BWS "=" BWS chunk-ext-val ] ); ignored, but no CTLs.
-                std::string_view ext = line.substr(i);
-                while (!ext.empty() && is_ows(ext.front())) ext.remove_prefix(1);
-                if (!ext.empty() && ext.front() != ';') return fail("bad chunk size");
-                for (char c : ext)
-                    if (!is_field_value_char(c)) return fail("control character in chunk extension");
-                pos = nl + 1;
-                if (size == 0) {
-                    state_ = State::trailers;
-                } else {
-                    remaining_ = size;
-                    state_ = State::data;
-                }
-                break;
-            }
-            case State::data: {
-                std::size_t avail = input.size() - pos;
-                std::size_t n = static_cast<std::size_t>(
-                    std::min<std::uint64_t>(remaining_, std::min(avail, max)));
-                if (n == 0) {
-                    s.consumed = pos;
-                    return s;
-                }
-                s.data = input.substr(pos, n);
-                pos += n;
-                remaining_ -= n;
-                if (remaining_ == 0) state_ = State::data_crlf;
-                s.consumed = pos;
-                return s;
-            }
-            case State::data_crlf: {
-                std::size_t avail = input.size() - pos;
-                if (avail >= 1 && input[pos] != '\r') return fail("chunk data not followed by CRLF");
-                if (avail >= 2 && input[pos + 1] != '\n') return fail("chunk data not followed by CRLF");
-                if (avail < 2) {
-                    s.consumed = pos;
-                    return s;
-                }
-                pos += 2;
-                state_ = State::size_line;
-                break;
-            }
-            case State::trailers: {
-                // RFC 9112 7.1.2: trailer-section = *( field-line CRLF ), then CRLF.
-                std::size_t nl = input.find('\n', pos);
-                if (nl == std::string_view::npos) {
-                    if (trailer_bytes_ + (input.size() - pos) > limits_.max_header_size)
-                        return fail("trailer section too large", 431);
-                    s.consumed = pos;
-                    return s;
-                }
-                std::string_view line = input.substr(pos, nl - pos);
-                if (line.empty() || line.back() != '\r') return fail("trailer line without CRLF");
-                line.remove_suffix(1);
-                trailer_bytes_ += nl + 1 - pos;
-                pos = nl + 1;
-                if (line.empty()) {
-                    state_ = State::done;
-                    break;
-                }
-                if (trailer_bytes_ > limits_.max_header_size)
-                    return fail("trailer section too large", 431);
-                if (++trailer_count_ > limits_.max_header_count)
-                    return fail("too many trailer fields", 431);
-                std::string_view name, value;
-                if (line.find('\0') != std::string_view::npos) return fail("NUL in trailer");
-                if (const char* why = split_field_line(line, name, value)) return fail(why);
-                break;
-            }
-        }
-    }
 }
 
 }  // namespace sockhost::sdk::http

@@ -38,13 +38,9 @@ namespace sockhost::sdk {
 /// First word of every plugin descriptor: "SKHP". Anything else is not ours.
 inline constexpr std::uint32_t kAbiMagic = 0x504b4853u;
 /// Bumped on any change to a type that crosses the boundary; must match exactly.
-inline constexpr std::uint32_t kAbiMajor = 1;
+inline constexpr std::uint32_t kAbiMajor = 2;
 /// Bumped on backward-compatible additions; the host's must be >= the plugin's.
-/// 1.1: ResumableHandler, Resume, resumable(), Reader::fill_nowait/release,
-/// Writer::release, StreamRequestHandler::release_buffers, and
-/// BaseHTTPRequestHandler's resumable entry points (all additions).
-/// 1.2: DeferringSocketStream, StreamRequestHandler::has_stream (additions).
-inline constexpr std::uint32_t kAbiMinor = 2;
+inline constexpr std::uint32_t kAbiMinor = 0;
 /// SDK release, for logs and --version.
 inline constexpr const char* kSdkVersion = "0.1.0";
 

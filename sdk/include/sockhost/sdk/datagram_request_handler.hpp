@@ -7,7 +7,8 @@
 
 #include "sockhost/sdk/abi.hpp"
 #include "sockhost/sdk/base_request_handler.hpp"
-#include "sockhost/sdk/stream_request_handler.hpp"
+#include "sockhost/sdk/buffered_io.hpp"
+#include "sockhost/sdk/byte_stream.hpp"
 
 namespace sockhost::sdk {
 

@@ -28,6 +28,12 @@ constexpr bool serves(Transports set, Transport t) {
     return (static_cast<std::uint32_t>(set) & static_cast<std::uint32_t>(t)) != 0;
 }
 
+/// The protocol family a stream plugin speaks. The host writes a few
+/// answers itself, without the plugin (overload, a quarantined plugin, plain
+/// text on a TLS port): for `http` a minimal HTTP/1.1 answer (503 with
+/// Retry-After, 400), for `raw` a close.
+enum class Protocol : std::uint32_t { raw = 0, http = 1 };
+
 /// Makes the handler for one request on the given transport. Called
 /// concurrently from the server's threads; must be thread-safe.
 using HandlerFactory = std::function<std::unique_ptr<BaseRequestHandler>(Transport)>;
@@ -39,6 +45,15 @@ struct PluginInfo {
     Transports transports = Transports::stream;
     bool thread_safe = true;          // may run under threading (and event) models
     bool fork_safe = true;            // may run under the forking model
+    Protocol protocol = Protocol::raw;
+    /// The client sends first on a new connection (HTTP does; a greeting
+    /// protocol such as SMTP does not): the host may wait for its first
+    /// bytes before running the handler.
+    bool client_speaks_first = true;
+    /// Datagram handlers: one handler object may serve many datagrams in a
+    /// row (bind(), setup(), handle(), finish() again for each), so the host
+    /// need not make one per datagram. setup() must reset per-datagram state.
+    bool reusable_datagram_handler = false;
     /// Checks one server's options at start-up; throws OptionError. Required.
     std::function<void(const Options&)> validate_options;
     /// Builds the factory for one server from its (validated) options, once,

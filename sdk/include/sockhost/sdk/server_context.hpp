@@ -12,6 +12,8 @@
 
 namespace sockhost::sdk {
 
+struct AccessRecord;
+
 enum class LogLevel { trace = 0, debug = 1, info = 2, warning = 3, error = 4 };
 
 /// Implemented by the host (and by the test kit). One per [[server]] entry;
@@ -31,14 +33,14 @@ public:
     /// True once the host is shutting down: long-lived handlers (keep-alive
     /// loops) should finish the current request and return.
     virtual bool stopping() const = 0;
-    /// Writes one line to the host log, prefixed with the server name. Control
-    /// characters in `message` are escaped by the host.
+    /// Writes one line to the host log, prefixed with the server name. Pass
+    /// raw text: the host escapes it (escape_log_text), once.
     virtual void log(LogLevel level, std::string_view message) const = 0;
-    /// The access log (Common Log Format lines); by default the info log.
-    virtual void log_access(std::string_view line) const { log(LogLevel::info, line); }
-    /// Whether log_access() lines are kept at all, so a handler can skip
-    /// formatting them (the host's log level may drop them). Added in ABI
-    /// 1.1, at the end: only the host and the test kit implement this class.
+    /// One answered request for the access log, which the host formats
+    /// (Common Log Format by default; log_text.hpp).
+    virtual void log_access(const AccessRecord& record) const = 0;
+    /// Whether log_access() records are kept at all, so a handler can skip
+    /// making them.
     virtual bool access_log_enabled() const { return true; }
 };
 

@@ -13,6 +13,7 @@
 #include "sockhost/sdk/base_request_handler.hpp"
 #include "sockhost/sdk/options.hpp"
 #include "sockhost/sdk/server_context.hpp"
+#include "sockhost/sdk/byte_stream.hpp"
 #include "sockhost/sdk/stream_request_handler.hpp"
 
 namespace sockhost::sdk::testkit {
@@ -29,7 +30,8 @@ public:
     std::chrono::milliseconds io_timeout() const override { return io_timeout_; }
     bool stopping() const override { return stopping_; }
     void log(LogLevel level, std::string_view message) const override;
-    void log_access(std::string_view line) const override;
+    /// Records the Common Log Format line, prefixed "access: ".
+    void log_access(const AccessRecord& record) const override;
 
     /// Every line logged so far (access lines prefixed "access: ").
     std::vector<std::string> lines() const;
@@ -46,26 +48,8 @@ private:
     mutable std::vector<std::string> lines_;
 };
 
-/// A ByteStream reading from a fixed input and collecting what is written.
-/// Reads hand out at most `chunk` bytes at a time, so parsers see the input
-/// split (chunk 1 = a byte at a time).
-class SOCKHOST_SDK_API MemoryStream : public ByteStream {
-public:
-    explicit MemoryStream(std::string input, std::size_t chunk = static_cast<std::size_t>(-1));
-    ~MemoryStream() override;
-    std::size_t read_some(char* buffer, std::size_t size) override;
-    void write_all(std::string_view data) override;
-    void shutdown_write() override { write_closed_ = true; }
-    const std::string& output() const { return output_; }
-    bool write_closed() const { return write_closed_; }
-
-private:
-    std::string input_;
-    std::size_t pos_ = 0;
-    std::size_t chunk_;
-    std::string output_;
-    bool write_closed_ = false;
-};
+/// The in-memory stream run_stream() uses (sockhost/sdk/byte_stream.hpp).
+using MemoryStream = sdk::MemoryStream;
 
 /// What running one handler produced.
 struct Result {
@@ -74,9 +58,12 @@ struct Result {
     std::exception_ptr error;        // the exception run_handler rethrew, if any
 };
 
-/// Runs a StreamRequestHandler over `input` (client 127.0.0.1:40000).
-SOCKHOST_SDK_API Result run_stream(StreamRequestHandler& handler, std::string input,
+/// Runs a stream handler over `input` (client 127.0.0.1:40000), fed at
+/// most `chunk` bytes per read, as setup(), handle(), finish().
+SOCKHOST_SDK_API Result run_stream(BaseRequestHandler& handler, std::string input,
                                    FakeServer& server, std::size_t chunk = static_cast<std::size_t>(-1));
+/// The same over a stream the caller made (one that fails, say).
+SOCKHOST_SDK_API Result run_stream(BaseRequestHandler& handler, ByteStream& stream, FakeServer& server);
 /// Runs a DatagramRequestHandler on one datagram; output is the reply.
 SOCKHOST_SDK_API Result run_datagram(BaseRequestHandler& handler, std::string datagram,
                                      FakeServer& server);

@@ -19,6 +19,36 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+/// RFC 9110 5.6.3: OWS is SP / HTAB.
+constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/// `s` without leading and trailing OWS.
+constexpr std::string_view trim_ows(std::string_view s) {
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+/// The value of a hex digit, -1 for anything else.
+constexpr int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// True when the comma-separated list holds `token` (case-insensitively),
+/// e.g. "keep-alive, Upgrade" holds "upgrade" (RFC 9110 5.6.1).
+constexpr bool list_contains(std::string_view list, std::string_view token) {
+    while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        if (iequals(trim_ows(list.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 /// `s` with ASCII letters lowered.
 inline std::string ascii_lowered(std::string_view s) {
     std::string out(s);

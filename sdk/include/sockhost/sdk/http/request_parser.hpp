@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// A pure, strict HTTP/1.x request-head parser and chunked-body decoder: no
-// I/O, no allocation beyond the parsed result; fuzzed (tests/fuzz/).
+// A pure, strict HTTP/1.x request-head parser: no I/O, no allocation beyond
+// the parsed result; fuzzed with the chunked decoder (tests/fuzz/).
 #pragma once
 
 #include <cstddef>
@@ -11,16 +11,12 @@
 #include <vector>
 
 #include "sockhost/sdk/abi.hpp"
-#include "sockhost/sdk/http/base_http_request_handler.hpp"
+#include "sockhost/sdk/http/chunked.hpp"
+#include "sockhost/sdk/http/headers.hpp"
+#include "sockhost/sdk/http/limits.hpp"
+#include "sockhost/sdk/http/parse_status.hpp"
 
 namespace sockhost::sdk::http {
-
-/// What parsing stopped on.
-enum class ParseStatus {
-    need_more,   // not enough bytes yet: read more and call again with all of them
-    done,        // complete; `consumed` bytes belong to this element
-    error,       // malformed or over a limit: answer `error_code`, then close
-};
 
 /// How the request's body is delimited (RFC 9112 6.3).
 enum class BodyFraming { none, content_length, chunked };
@@ -93,47 +89,5 @@ private:
     std::size_t request_start_ = std::string_view::npos;    // where the request line starts
     std::size_t fields_ = 0;                                // field lines seen
 };
-
-/// Decodes a chunked body (RFC 9112 7.1) incrementally, with no copies: each
-/// step() returns a view of chunk data inside the input. Chunk extensions are
-/// ignored; trailer fields are parsed (same rules as header fields) and
-/// discarded. Chunk framing lines must end in CRLF: a bare LF there is an
-/// error (400), because disagreement on chunk framing is how requests are
-/// smuggled past proxies.
-class SOCKHOST_SDK_API ChunkedDecoder {
-public:
-    explicit ChunkedDecoder(const Limits& limits) : limits_(limits) {}
-
-    struct Step {
-        ParseStatus status = ParseStatus::need_more;  // done = the last chunk and trailers are read
-        std::size_t consumed = 0;        // bytes of input used (framing and data)
-        std::string_view data;           // body bytes, a view into the input
-        int error_code = 0;              // 400 (or 431 for oversized trailers)
-        std::string_view error_message;
-    };
-
-    /// Consumes framing from `input` and returns at most `max` body bytes.
-    /// need_more with consumed > 0 or data non-empty is progress: drop
-    /// `consumed` bytes and call again. need_more with nothing consumed means
-    /// the next framing line is incomplete: append more input and call again.
-    Step step(std::string_view input, std::size_t max = static_cast<std::size_t>(-1));
-    bool done() const { return state_ == State::done; }
-    void reset();
-
-private:
-    enum class State { size_line, data, data_crlf, trailers, done, failed };
-    Step fail(std::string_view message, int code = 400);
-
-    Limits limits_;
-    State state_ = State::size_line;
-    std::uint64_t remaining_ = 0;   // data bytes left in the current chunk
-    std::size_t trailer_bytes_ = 0;
-    std::size_t trailer_count_ = 0;
-};
-
-/// RFC 9110 5.6.2: tchar.
-SOCKHOST_SDK_API bool is_token_char(char c) noexcept;
-/// RFC 9110 5.6.2: 1*tchar.
-SOCKHOST_SDK_API bool is_token(std::string_view s) noexcept;
 
 }  // namespace sockhost::sdk::http

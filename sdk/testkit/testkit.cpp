@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "sockhost/sdk/datagram_request_handler.hpp"
+#include "sockhost/sdk/log_text.hpp"
 
 namespace sockhost::sdk::testkit {
 
@@ -17,32 +18,21 @@ FakeServer::FakeServer(Options options, std::string name)
 FakeServer::~FakeServer() = default;
 
 void FakeServer::log(LogLevel, std::string_view message) const {
+    std::string line = escape_log_text(message);   // as the host writes it
     std::lock_guard lock(mutex_);
-    lines_.emplace_back(message);
+    lines_.push_back(std::move(line));
 }
 
-void FakeServer::log_access(std::string_view line) const {
+void FakeServer::log_access(const AccessRecord& record) const {
+    std::string line = "access: " + format_access_line(record, AccessLogFormat::clf, name_);
     std::lock_guard lock(mutex_);
-    lines_.push_back("access: " + std::string(line));
+    lines_.push_back(std::move(line));
 }
 
 std::vector<std::string> FakeServer::lines() const {
     std::lock_guard lock(mutex_);
     return lines_;
 }
-
-MemoryStream::MemoryStream(std::string input, std::size_t chunk)
-    : input_(std::move(input)), chunk_(chunk ? chunk : 1) {}
-MemoryStream::~MemoryStream() = default;
-
-std::size_t MemoryStream::read_some(char* buffer, std::size_t size) {
-    std::size_t n = std::min({size, chunk_, input_.size() - pos_});
-    std::memcpy(buffer, input_.data() + pos_, n);
-    pos_ += n;
-    return n;
-}
-
-void MemoryStream::write_all(std::string_view data) { output_.append(data); }
 
 namespace {
 SocketAddress test_client() {
@@ -54,27 +44,32 @@ SocketAddress test_client() {
 }
 }  // namespace
 
-Result run_stream(StreamRequestHandler& handler, std::string input, FakeServer& server,
-                  std::size_t chunk) {
-    auto stream = std::make_unique<MemoryStream>(std::move(input), chunk);
-    MemoryStream* raw = stream.get();
-    handler.use_stream(std::move(stream));
-    handler.bind(Request{}, test_client(), server);
+Result run_stream(BaseRequestHandler& handler, ByteStream& stream, FakeServer& server) {
+    Request request;
+    request.stream = &stream;
+    request.client = request.peer = test_client();
+    handler.bind(request, server);
     Result result;
     try {
         run_handler(handler);
     } catch (...) {
         result.error = std::current_exception();
     }
-    result.output = raw->output();
+    if (auto* memory = dynamic_cast<MemoryStream*>(&stream)) result.output = memory->output();
     result.log = server.lines();
     return result;
+}
+
+Result run_stream(BaseRequestHandler& handler, std::string input, FakeServer& server, std::size_t chunk) {
+    MemoryStream stream(std::move(input), chunk);
+    return run_stream(handler, stream, server);
 }
 
 Result run_datagram(BaseRequestHandler& handler, std::string datagram, FakeServer& server) {
     Request request;
     request.datagram = datagram;
-    handler.bind(request, test_client(), server);
+    request.client = request.peer = test_client();
+    handler.bind(request, server);
     Result result;
     try {
         run_handler(handler);
