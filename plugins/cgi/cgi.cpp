@@ -105,14 +105,6 @@ CGIHTTPRequestHandler::CGIHTTPRequestHandler(std::shared_ptr<const http_static::
 
 CGIHTTPRequestHandler::~CGIHTTPRequestHandler() = default;
 
-void CGIHTTPRequestHandler::do_GET() { route(); }
-void CGIHTTPRequestHandler::do_HEAD() { route(); }
-void CGIHTTPRequestHandler::do_POST() { route(); }
-void CGIHTTPRequestHandler::do_PUT() { route(); }
-void CGIHTTPRequestHandler::do_DELETE() { route(); }
-void CGIHTTPRequestHandler::do_OPTIONS() { route(); }
-void CGIHTTPRequestHandler::do_PATCH() { route(); }
-void CGIHTTPRequestHandler::do_other() { route(); }
 
 void CGIHTTPRequestHandler::route() {
     const bool head = command == "HEAD";

@@ -155,17 +155,9 @@ public:
                           std::shared_ptr<const CgiConfig> cgi, std::shared_ptr<CgiLimiter> limiter);
     ~CGIHTTPRequestHandler() override;
 
-    // Every method goes through route(): scripts take any method, files GET/HEAD.
-    void do_GET() override;
-    void do_HEAD() override;
-    void do_POST() override;
-    void do_PUT() override;
-    void do_DELETE() override;
-    void do_OPTIONS() override;
-    void do_PATCH() override;
-    void do_other() override;
-
 protected:
+    /// Every method goes to route(): scripts take any method, files GET/HEAD.
+    void dispatch() override { route(); }
     const CgiConfig& cgi_config() const { return *cgi_; }
     /// Parses the request-target and either runs a script (following local
     /// redirects) or serves the file. Sends exactly one response.

@@ -154,13 +154,17 @@ public:
     /// Drops the last request's fields and the response buffers.
     void release_idle_memory() override;
 
+protected:
+    /// Calls do_<command> (do_other for a method without its own). Override
+    /// it to route every method yourself (cgi runs scripts for any method).
+    virtual void dispatch();
+
 private:
     struct State;
     enum class Next { answered, wait, close };
 
     Next read_request();
     void serve_request();
-    void dispatch();
     void begin_request();
     void set_partial_requestline();
     /// An error the layer answers itself (a refused head, RFC 9110 15.5.9's
