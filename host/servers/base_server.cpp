@@ -13,7 +13,7 @@
 
 #include "host/log.hpp"
 #include "host/streams/socket_stream.hpp"
-#include "host/mixins/concurrency.hpp"
+#include "host/concurrency/concurrency.hpp"
 
 namespace sockhost::host {
 

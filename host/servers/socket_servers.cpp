@@ -12,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include "host/mixins/concurrency.hpp"
+#include "host/concurrency/concurrency.hpp"
 
 namespace sockhost::host {
 

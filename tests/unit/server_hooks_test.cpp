@@ -10,7 +10,7 @@
 
 #include <sockhost/sdk.hpp>
 
-#include "host/mixins/concurrency.hpp"
+#include "host/concurrency/concurrency.hpp"
 #include "host/servers/socket_servers.hpp"
 #include "support/host_process.hpp"
 

@@ -72,7 +72,7 @@
 
 #include <sockhost/sdk/stream_request_handler.hpp>
 
-#include "host/mixins/concurrency.hpp"
+#include "host/concurrency/concurrency.hpp"
 #include "host/posix/unique_fd.hpp"
 #include "host/servers/base_server.hpp"
 #include "host/streams/socket_stream.hpp"

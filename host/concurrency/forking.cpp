@@ -16,7 +16,7 @@
 #include <map>
 #include <system_error>
 
-#include "host/mixins/concurrency.hpp"
+#include "host/concurrency/concurrency.hpp"
 #include "host/posix/unique_fd.hpp"
 #include "host/servers/base_server.hpp"
 

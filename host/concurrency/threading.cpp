@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "host/mixins/concurrency.hpp"
+#include "host/concurrency/concurrency.hpp"
 #include "host/servers/base_server.hpp"
 
 namespace sockhost::host {
