@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include <sockhost/sdk/http/date.hpp>
+#include <sockhost/sdk/http/etag.hpp>
+
 #include "http_static.hpp"
 #include "static_files.hpp"
 
@@ -52,8 +55,8 @@ std::optional<std::string> read_whole(int fd, std::size_t size) {
 
 std::shared_ptr<const CachedFile> FileCache::build(int fd, const struct stat& st, std::string_view name) const {
     auto file = std::make_shared<CachedFile>(fd, st);
-    file->last_modified = format_http_date(st.st_mtim.tv_sec);
-    if (settings_.etag) file->etag = make_etag(st);
+    file->last_modified = sdk::http::format_http_date(st.st_mtim.tv_sec);
+    if (settings_.etag) file->etag = sdk::http::make_etag(st);
     file->content_type = MimeTypes::system().content_type(name);
     file->content_length = std::to_string(st.st_size);
     const auto size = static_cast<std::size_t>(st.st_size);

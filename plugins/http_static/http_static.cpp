@@ -14,9 +14,15 @@
 #include <cstring>
 #include <utility>
 
+#include <sockhost/sdk/http/conditional.hpp>
+#include <sockhost/sdk/http/date.hpp>
+#include <sockhost/sdk/http/etag.hpp>
+#include <sockhost/sdk/http/range.hpp>
+
 namespace sockhost::plugins::http_static {
 
 namespace fs = std::filesystem;
+namespace http = sdk::http;
 
 // --- options -------------------------------------------------------------------
 
@@ -74,7 +80,7 @@ Config Config::from_options(const sdk::Options& options) {
 }
 
 void validate_options(const sdk::Options& options) {
-    sdk::http::validate_http_options(options, kOptionKeys);
+    http::validate_http_options(options, kOptionKeys);
     (void)Config::from_options(options);
 }
 
@@ -296,22 +302,9 @@ void SimpleHTTPRequestHandler::serve_path(const UrlPath& url, bool head_only) {
     serve_file(file, name, head_only);
 }
 
-ConditionalHeaders SimpleHTTPRequestHandler::conditional_headers() const {
-    ConditionalHeaders h;
-    auto get = [this](std::string_view name) -> std::optional<std::string> {
-        if (!headers.contains(name)) return std::nullopt;
-        return headers.get_all(name, ", ");   // RFC 9110 5.3: repeated list fields combine
-    };
-    h.if_match = get("If-Match");
-    h.if_none_match = get("If-None-Match");
-    if (auto v = headers.get("If-Modified-Since")) h.if_modified_since = std::string(*v);
-    if (auto v = headers.get("If-Unmodified-Since")) h.if_unmodified_since = std::string(*v);
-    return h;
-}
-
 void SimpleHTTPRequestHandler::send_validators(const struct stat& st,
                                                const std::optional<std::string>& etag) {
-    send_validators(format_http_date(st.st_mtim.tv_sec), etag);
+    send_validators(http::format_http_date(st.st_mtim.tv_sec), etag);
 }
 
 void SimpleHTTPRequestHandler::send_validators(std::string_view last_modified,
@@ -336,8 +329,8 @@ struct SimpleHTTPRequestHandler::FileView {
 void SimpleHTTPRequestHandler::serve_file(const OpenFile& file, std::string_view name, bool head_only) {
     const struct stat& st = file.stat();
     std::optional<std::string> etag;
-    if (config_->etag) etag = make_etag(st);
-    const std::string last_modified = format_http_date(st.st_mtim.tv_sec);
+    if (config_->etag) etag = http::make_etag(st);
+    const std::string last_modified = http::format_http_date(st.st_mtim.tv_sec);
     const std::string content_type = MimeTypes::system().content_type(name);
     const std::string content_length = std::to_string(st.st_size);
     const std::optional<std::string> no_body;
@@ -363,30 +356,31 @@ void SimpleHTTPRequestHandler::send_file_view(const FileView& file, bool head_on
             send_file(file.fd, static_cast<off_t>(offset), static_cast<std::size_t>(count));
     };
 
-    switch (evaluate_preconditions(conditional_headers(), etag, mtime)) {
-        case Precondition::failed:
+    switch (http::evaluate_preconditions(http::conditional_headers(headers), etag, mtime)) {
+        case http::Precondition::failed:
             send_error(412);
             return;
-        case Precondition::not_modified:
+        case http::Precondition::not_modified:
             // RFC 9110 15.4.5: a 304 carries the validators and Cache-Control a
             // 200 would, and no body.
             send_response(304);
             send_validators(file.last_modified, etag);
             end_headers();
             return;
-        case Precondition::proceed:
+        case http::Precondition::proceed:
             break;
     }
 
-    RangeResult range;
+    http::RangeResult range;
     // RFC 9110 14.2: Range is defined for GET only; HEAD ignores it.
     // RFC 9110 13.1.5: If-Range that does not match means "send everything".
     if (auto field = headers.get("Range"); field && !head_only) {
         auto if_range = headers.get("If-Range");
-        if (!if_range || if_range_matches(*if_range, etag, mtime)) range = parse_range(*field, size);
+        if (!if_range || http::if_range_matches(*if_range, etag, mtime))
+            range = http::parse_range(*field, size);
     }
 
-    if (range.kind == RangeResult::Kind::unsatisfiable) {
+    if (range.kind == http::RangeResult::Kind::unsatisfiable) {
         // RFC 9110 15.5.17: 416 with Content-Range: bytes */size.
         send_response(416);
         send_header("Content-Range", "bytes */" + std::to_string(size));
@@ -395,11 +389,11 @@ void SimpleHTTPRequestHandler::send_file_view(const FileView& file, bool head_on
         return;
     }
 
-    if (range.kind == RangeResult::Kind::satisfiable && range.ranges.size() == 1) {
-        const ByteRange& r = range.ranges.front();
+    if (range.kind == http::RangeResult::Kind::satisfiable && range.ranges.size() == 1) {
+        const http::ByteRange& r = range.ranges.front();
         send_response(206);
         send_header("Content-Type", file.content_type);
-        send_header("Content-Range", content_range(r, size));
+        send_header("Content-Range", http::content_range(r, size));
         send_header("Content-Length", std::to_string(r.length()));
         send_header("Accept-Ranges", "bytes");
         send_validators(file.last_modified, etag);
@@ -408,16 +402,17 @@ void SimpleHTTPRequestHandler::send_file_view(const FileView& file, bool head_on
         return;
     }
 
-    if (range.kind == RangeResult::Kind::satisfiable) {
+    if (range.kind == http::RangeResult::Kind::satisfiable) {
         // RFC 9110 14.6: several ranges as multipart/byteranges.
-        MultipartLayout layout = multipart_layout(range.ranges, file.content_type, size, make_boundary());
+        http::MultipartLayout layout =
+            http::multipart_layout(range.ranges, file.content_type, size, http::make_boundary());
         send_response(206);
         send_header("Content-Type", layout.content_type);
         send_header("Content-Length", std::to_string(layout.content_length));
         send_header("Accept-Ranges", "bytes");
         send_validators(file.last_modified, etag);
         end_headers();
-        for (const MultipartLayout::Part& part : layout.parts) {
+        for (const http::MultipartLayout::Part& part : layout.parts) {
             write_body(part.head);
             send_bytes(part.range.first, part.range.length());
         }

@@ -200,8 +200,6 @@ protected:
     /// `path` is a plain string: a cache hit never builds a filesystem::path.
     int open_cached(const std::string& path, std::string_view name, OpenFile& file,
                     std::shared_ptr<const CachedFile>& cached) const;
-    /// The conditional request headers of the current request.
-    ConditionalHeaders conditional_headers() const;
     /// Last-Modified, ETag (when enabled), Cache-Control (when set).
     void send_validators(const struct stat& st, const std::optional<std::string>& etag);
 

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include <sockhost/sdk.hpp>
+#include <sockhost/sdk/http/date.hpp>
+#include <sockhost/sdk/http/etag.hpp>
 #include <sockhost/sdk/testkit.hpp>
 
 #include "http_static/file_cache.hpp"
@@ -108,9 +110,9 @@ TEST_F(FileCacheTest, EntryCarriesTheResponseFieldsOfItsFile) {
     ASSERT_EQ(::stat(p.c_str(), &st), 0);
     EXPECT_EQ(f->content_type, "text/html; charset=utf-8");
     EXPECT_EQ(f->content_length, "8");
-    EXPECT_EQ(f->last_modified, hs::format_http_date(st.st_mtim.tv_sec));
+    EXPECT_EQ(f->last_modified, sockhost::sdk::http::format_http_date(st.st_mtim.tv_sec));
     ASSERT_TRUE(f->etag);
-    EXPECT_EQ(*f->etag, hs::make_etag(st));
+    EXPECT_EQ(*f->etag, sockhost::sdk::http::make_etag(st));
     EXPECT_EQ(f->st.st_ino, st.st_ino);
 
     hs::FileCache no_etag({.max_entries = 4, .valid = 1.0, .inline_max = 0, .etag = false}, &fake_now);
@@ -152,7 +154,7 @@ TEST_F(FileCacheTest, AfterExpiryAChangedFileReplacesItsEntry) {
     auto v3 = get(cache, p);
     EXPECT_NE(v3, v2);
     EXPECT_EQ(v3->st.st_mtim.tv_sec, v2->st.st_mtim.tv_sec - 100);
-    EXPECT_EQ(v3->last_modified, hs::format_http_date(v2->st.st_mtim.tv_sec - 100));
+    EXPECT_EQ(v3->last_modified, sockhost::sdk::http::format_http_date(v2->st.st_mtim.tv_sec - 100));
     EXPECT_EQ(cache.size(), 1u);
 }
 
@@ -453,8 +455,8 @@ std::string req(const std::string& target, const std::string& extra = {}, const 
 TEST_F(CachedHandler, EveryResponseIsTheSameWithAndWithoutTheCache) {
     struct stat st {};
     ASSERT_EQ(::stat((root_ / "small.txt").c_str(), &st), 0);
-    const std::string etag = hs::make_etag(st);
-    const std::string lm = hs::format_http_date(st.st_mtim.tv_sec);
+    const std::string etag = sockhost::sdk::http::make_etag(st);
+    const std::string lm = sockhost::sdk::http::format_http_date(st.st_mtim.tv_sec);
     std::vector<std::string> raws;
     for (const std::string target : {"/small.txt", "/big.bin"}) {
         raws.push_back(req(target));

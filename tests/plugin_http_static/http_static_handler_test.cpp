@@ -12,6 +12,7 @@
 #include <string>
 
 #include <sockhost/sdk.hpp>
+#include <sockhost/sdk/http/date.hpp>
 #include <sockhost/sdk/testkit.hpp>
 
 #include "http_static/http_static.hpp"
@@ -161,7 +162,7 @@ TEST_F(HttpStaticHandler, ServesAFileWithTypeLengthAndValidators) {
     EXPECT_EQ(r.header("etag").front(), '"');
     struct stat st {};
     ASSERT_EQ(::stat((root_ / "hello.txt").c_str(), &st), 0);
-    EXPECT_EQ(r.header("last-modified"), hs::format_http_date(st.st_mtim.tv_sec));
+    EXPECT_EQ(r.header("last-modified"), sockhost::sdk::http::format_http_date(st.st_mtim.tv_sec));
     EXPECT_FALSE(r.has("cache-control"));
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // http_static's pure functions: target mapping, containment, MIME types,
-// validators, preconditions, ranges, listing HTML.
+// listing HTML.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -16,9 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Kind = hs::RangeResult::Kind;
-
-// --- percent_decode / percent_encode_path / html_escape -----------------------
+// --- percent_decode / percent_encode_path ----------------------------------------
 
 TEST(PercentDecode, DecodesEscapesAndUtf8) {
     EXPECT_EQ(hs::percent_decode("/a%20b"), "/a b");
@@ -40,11 +38,6 @@ TEST(PercentEncodePath, QuotesLikePythonWithSlashSafe) {
     EXPECT_EQ(hs::percent_encode_path("a-b_c.d~e"), "a-b_c.d~e");
     EXPECT_EQ(hs::percent_encode_path("\xC3\xA9"), "%C3%A9");
     EXPECT_EQ(hs::percent_encode_path("\"x\":?#"), "%22x%22%3A%3F%23");
-}
-
-TEST(HtmlEscape, EscapesTheFiveSpecialCharacters) {
-    EXPECT_EQ(hs::html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;");
-    EXPECT_EQ(hs::html_escape("plain"), "plain");
 }
 
 // --- parse_target -------------------------------------------------------------
@@ -286,211 +279,6 @@ TEST(MimeTypes, SystemTableIsLoadedOnceAndKnowsCommonTypes) {
     EXPECT_EQ(a.lookup("x.css"), "text/css");
     EXPECT_EQ(a.content_type("x.txt"), "text/plain; charset=utf-8");
     EXPECT_EQ(a.lookup("x.unknownext"), "application/octet-stream");
-}
-
-// --- dates, ETags, preconditions -------------------------------------------------
-
-TEST(HttpDate, ParsesTheThreeFormatsOfRfc9110) {
-    constexpr std::int64_t t = 784111777;   // Sun, 06 Nov 1994 08:49:37 GMT
-    EXPECT_EQ(hs::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), t);
-    EXPECT_EQ(hs::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), t);
-    EXPECT_EQ(hs::parse_http_date("Sun Nov  6 08:49:37 1994"), t);
-    EXPECT_EQ(hs::parse_http_date("  Sun, 06 Nov 1994 08:49:37 GMT "), t);
-}
-
-TEST(HttpDate, RejectsMalformedDates) {
-    for (const char* d : {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Foo 1994 08:49:37 GMT",
-                          "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-                          "Sun, 00 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z"})
-        EXPECT_FALSE(hs::parse_http_date(d)) << d;
-}
-
-TEST(ETag, IsStrongAndChangesWithSizeMtimeAndInode) {
-    struct stat st {};
-    st.st_ino = 0x10;
-    st.st_size = 0x20;
-    st.st_mtim.tv_sec = 1;
-    st.st_mtim.tv_nsec = 5;
-    std::string tag = hs::make_etag(st);
-    EXPECT_EQ(tag, "\"10-20-3b9aca05\"");
-    auto parsed = hs::parse_etag(tag);
-    ASSERT_TRUE(parsed);
-    EXPECT_FALSE(parsed->weak);
-    st.st_size = 0x21;
-    EXPECT_NE(hs::make_etag(st), tag);
-}
-
-TEST(ETag, ParsesWeakAndStrongAndRejectsJunk) {
-    EXPECT_TRUE(hs::parse_etag("W/\"a\"")->weak);
-    EXPECT_EQ(hs::parse_etag("W/\"a\"")->opaque, "\"a\"");
-    EXPECT_FALSE(hs::parse_etag("\"\"")->weak);
-    EXPECT_FALSE(hs::parse_etag("a"));
-    EXPECT_FALSE(hs::parse_etag("\"a"));
-    EXPECT_FALSE(hs::parse_etag("\"a\"b\""));
-    EXPECT_FALSE(hs::parse_etag("w/\"a\""));
-}
-
-TEST(ETag, WeakAndStrongComparisonFollowRfc9110Table) {
-    // RFC 9110 8.8.3.2's example table.
-    auto w1 = *hs::parse_etag("W/\"1\""), w2 = *hs::parse_etag("W/\"2\""), s1 = *hs::parse_etag("\"1\"");
-    EXPECT_FALSE(hs::strong_match(w1, w1));
-    EXPECT_TRUE(hs::weak_match(w1, w1));
-    EXPECT_FALSE(hs::strong_match(w1, w2));
-    EXPECT_FALSE(hs::weak_match(w1, w2));
-    EXPECT_FALSE(hs::strong_match(w1, s1));
-    EXPECT_TRUE(hs::weak_match(w1, s1));
-    EXPECT_TRUE(hs::strong_match(s1, s1));
-}
-
-TEST(ETag, ListMatchingHandlesStarListsAndWeakness) {
-    std::optional<std::string> tag = "\"abc\"";
-    EXPECT_TRUE(hs::etag_list_matches("*", tag, true));
-    EXPECT_TRUE(hs::etag_list_matches("*", std::nullopt, true));
-    EXPECT_TRUE(hs::etag_list_matches("\"x\", \"abc\"", tag, true));
-    EXPECT_TRUE(hs::etag_list_matches("\"x\",W/\"abc\"", tag, true));
-    EXPECT_FALSE(hs::etag_list_matches("W/\"abc\"", tag, false));
-    EXPECT_TRUE(hs::etag_list_matches(" \"abc\" ", tag, false));
-    EXPECT_FALSE(hs::etag_list_matches("\"abcd\"", tag, true));
-    EXPECT_FALSE(hs::etag_list_matches("abc", tag, true));
-    EXPECT_FALSE(hs::etag_list_matches("\"abc\"", std::nullopt, true));
-}
-
-class Preconditions : public ::testing::Test {
-protected:
-    std::optional<std::string> etag = "\"v1\"";
-    std::int64_t mtime = 784111777;
-    const std::string at = "Sun, 06 Nov 1994 08:49:37 GMT";
-    const std::string before = "Sun, 06 Nov 1994 08:49:36 GMT";
-    const std::string after = "Sun, 06 Nov 1994 08:49:38 GMT";
-    hs::Precondition eval(hs::ConditionalHeaders h) { return hs::evaluate_preconditions(h, etag, mtime); }
-};
-
-TEST_F(Preconditions, NoConditionsProceed) { EXPECT_EQ(eval({}), hs::Precondition::proceed); }
-
-TEST_F(Preconditions, IfModifiedSinceGives304WhenNotNewer) {
-    EXPECT_EQ(eval({.if_modified_since = at}), hs::Precondition::not_modified);
-    EXPECT_EQ(eval({.if_modified_since = after}), hs::Precondition::not_modified);
-    EXPECT_EQ(eval({.if_modified_since = before}), hs::Precondition::proceed);
-    EXPECT_EQ(eval({.if_modified_since = "garbage"}), hs::Precondition::proceed);
-}
-
-TEST_F(Preconditions, IfNoneMatchGives304OnWeakMatch) {
-    EXPECT_EQ(eval({.if_none_match = "\"v1\""}), hs::Precondition::not_modified);
-    EXPECT_EQ(eval({.if_none_match = "W/\"v1\""}), hs::Precondition::not_modified);
-    EXPECT_EQ(eval({.if_none_match = "\"v0\", \"v1\""}), hs::Precondition::not_modified);
-    EXPECT_EQ(eval({.if_none_match = "*"}), hs::Precondition::not_modified);
-    EXPECT_EQ(eval({.if_none_match = "\"v0\""}), hs::Precondition::proceed);
-}
-
-TEST_F(Preconditions, IfNoneMatchTakesPrecedenceOverIfModifiedSince) {
-    // RFC 9110 13.2.2: If-Modified-Since is ignored when If-None-Match is present.
-    EXPECT_EQ(eval({.if_none_match = "\"v0\"", .if_modified_since = after}), hs::Precondition::proceed);
-    EXPECT_EQ(eval({.if_none_match = "\"v1\"", .if_modified_since = before}),
-              hs::Precondition::not_modified);
-}
-
-TEST_F(Preconditions, IfMatchAndIfUnmodifiedSinceFailWith412) {
-    EXPECT_EQ(eval({.if_match = "\"v0\""}), hs::Precondition::failed);
-    EXPECT_EQ(eval({.if_match = "W/\"v1\""}), hs::Precondition::failed);   // strong comparison
-    EXPECT_EQ(eval({.if_match = "\"v1\""}), hs::Precondition::proceed);
-    EXPECT_EQ(eval({.if_match = "*"}), hs::Precondition::proceed);
-    EXPECT_EQ(eval({.if_unmodified_since = before}), hs::Precondition::failed);
-    EXPECT_EQ(eval({.if_unmodified_since = at}), hs::Precondition::proceed);
-    // If-Unmodified-Since is ignored when If-Match is present.
-    EXPECT_EQ(eval({.if_match = "\"v1\"", .if_unmodified_since = before}), hs::Precondition::proceed);
-}
-
-TEST_F(Preconditions, WithoutAnEtagOnlyStarMatches) {
-    etag.reset();
-    EXPECT_EQ(eval({.if_none_match = "\"v1\""}), hs::Precondition::proceed);
-    EXPECT_EQ(eval({.if_none_match = "*"}), hs::Precondition::not_modified);
-}
-
-// --- ranges ------------------------------------------------------------------------
-
-std::vector<hs::ByteRange> R(std::initializer_list<hs::ByteRange> l) { return l; }
-
-TEST(ParseRange, SingleRangesOfEveryForm) {
-    auto a = hs::parse_range("bytes=0-4", 10);
-    EXPECT_EQ(a.kind, Kind::satisfiable);
-    EXPECT_EQ(a.ranges, R({{0, 4}}));
-    EXPECT_EQ(hs::parse_range("bytes=5-", 10).ranges, R({{5, 9}}));
-    EXPECT_EQ(hs::parse_range("bytes=-3", 10).ranges, R({{7, 9}}));
-    EXPECT_EQ(hs::parse_range("bytes=-30", 10).ranges, R({{0, 9}}));
-    EXPECT_EQ(hs::parse_range("bytes=8-100", 10).ranges, R({{8, 9}}));
-    EXPECT_EQ(hs::parse_range("bytes=9-9", 10).ranges, R({{9, 9}}));
-    EXPECT_EQ(hs::parse_range("Bytes = 1-2", 10).ranges, R({{1, 2}}));
-    EXPECT_EQ(hs::parse_range("bytes=0-18446744073709551615", 10).ranges, R({{0, 9}}));
-}
-
-TEST(ParseRange, UnsatisfiableRangesGive416) {
-    EXPECT_EQ(hs::parse_range("bytes=10-", 10).kind, Kind::unsatisfiable);
-    EXPECT_EQ(hs::parse_range("bytes=10-20", 10).kind, Kind::unsatisfiable);
-    EXPECT_EQ(hs::parse_range("bytes=-0", 10).kind, Kind::unsatisfiable);
-    EXPECT_EQ(hs::parse_range("bytes=0-0", 0).kind, Kind::unsatisfiable);
-    EXPECT_EQ(hs::parse_range("bytes=-5", 0).kind, Kind::unsatisfiable);
-    EXPECT_EQ(hs::parse_range("bytes=20-30, 40-", 10).kind, Kind::unsatisfiable);
-}
-
-TEST(ParseRange, UnsatisfiableMembersAreDroppedFromASatisfiableSet) {
-    auto r = hs::parse_range("bytes=20-30, 0-1", 10);
-    EXPECT_EQ(r.kind, Kind::satisfiable);
-    EXPECT_EQ(r.ranges, R({{0, 1}}));
-}
-
-TEST(ParseRange, MalformedOrForeignRangesAreIgnored) {
-    for (const char* f : {"", "bytes", "bytes=", "bytes=a-b", "bytes=5-4", "bytes=1", "bytes=--1",
-                          "bytes=1-2-3", "items=0-1", "bytes=0-1,x", "bytes=+1-2", "bytes=99999999999999999999-"})
-        EXPECT_EQ(hs::parse_range(f, 10).kind, Kind::ignore) << f;
-}
-
-TEST(ParseRange, MultipleRangesAreSortedAndCoalesced) {
-    auto r = hs::parse_range("bytes=6-7, 0-1, 3-4", 10);
-    EXPECT_EQ(r.kind, Kind::satisfiable);
-    EXPECT_EQ(r.ranges, R({{0, 1}, {3, 4}, {6, 7}}));
-    EXPECT_EQ(hs::parse_range("bytes=0-4,2-6", 10).ranges, R({{0, 6}}));
-    EXPECT_EQ(hs::parse_range("bytes=0-4,5-6", 10).ranges, R({{0, 6}}));
-    EXPECT_EQ(hs::parse_range("bytes=0-1,0-1,0-1", 10).ranges, R({{0, 1}}));
-    EXPECT_EQ(hs::parse_range("bytes=-2,0-0", 10).ranges, R({{0, 0}, {8, 9}}));
-}
-
-TEST(ParseRange, TooManyRangesAreIgnored) {
-    std::string many = "bytes=0-0";
-    for (std::size_t i = 1; i <= hs::kMaxRanges; ++i) many += "," + std::to_string(2 * i) + "-" + std::to_string(2 * i);
-    EXPECT_EQ(hs::parse_range(many, 1000).kind, Kind::ignore);
-}
-
-TEST(IfRange, StrongEtagOrExactDate) {
-    std::optional<std::string> etag = "\"v1\"";
-    constexpr std::int64_t mtime = 784111777;
-    EXPECT_TRUE(hs::if_range_matches("\"v1\"", etag, mtime));
-    EXPECT_FALSE(hs::if_range_matches("W/\"v1\"", etag, mtime));
-    EXPECT_FALSE(hs::if_range_matches("\"v2\"", etag, mtime));
-    EXPECT_FALSE(hs::if_range_matches("\"v1\"", std::nullopt, mtime));
-    EXPECT_TRUE(hs::if_range_matches("Sun, 06 Nov 1994 08:49:37 GMT", etag, mtime));
-    EXPECT_FALSE(hs::if_range_matches("Sun, 06 Nov 1994 08:49:38 GMT", etag, mtime));
-    EXPECT_FALSE(hs::if_range_matches("junk", etag, mtime));
-}
-
-TEST(Multipart, LayoutHasPartHeadsTailAndExactLength) {
-    auto l = hs::multipart_layout(R({{0, 1}, {5, 9}}), "text/plain", 10, "BND");
-    EXPECT_EQ(l.content_type, "multipart/byteranges; boundary=BND");
-    ASSERT_EQ(l.parts.size(), 2u);
-    EXPECT_EQ(l.parts[0].head, "\r\n--BND\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n");
-    EXPECT_EQ(l.parts[1].head, "\r\n--BND\r\nContent-Type: text/plain\r\nContent-Range: bytes 5-9/10\r\n\r\n");
-    EXPECT_EQ(l.tail, "\r\n--BND--\r\n");
-    EXPECT_EQ(l.content_length, l.parts[0].head.size() + 2 + l.parts[1].head.size() + 5 + l.tail.size());
-}
-
-TEST(Multipart, BoundariesAreFreshHex) {
-    std::string a = hs::make_boundary(), b = hs::make_boundary();
-    EXPECT_EQ(a.size(), 24u);
-    EXPECT_NE(a, b);
-    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
-}
-
-TEST(ContentRange, FormatsBytesFirstLastSize) {
-    EXPECT_EQ(hs::content_range({2, 5}, 10), "bytes 2-5/10");
 }
 
 // --- listing ------------------------------------------------------------------------

@@ -11,7 +11,6 @@
 //  - a few hundred lines of plain code keep the SDK's compile time and public
 //    headers free of Beast (TOOLCHAIN.md 7: 175k preprocessed lines per TU)
 //    and are small enough to fuzz to saturation.
-#include "sockhost/sdk/http/ascii.hpp"
 #include "sockhost/sdk/http/request_parser.hpp"
 
 #include "sockhost/sdk/http/ascii.hpp"
@@ -29,19 +28,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 constexpr char lower(char c) { return ascii_lower(c); }
-
-/// Calls f(element) for each element of a comma-separated list (RFC 9110
-/// 5.6.1), trimmed, empty elements skipped.
-template <class F>
-void for_each_list_element(std::string_view list, F&& f) {
-    while (true) {
-        std::size_t comma = list.find(',');
-        std::string_view item = trim_ows(list.substr(0, comma));
-        if (!item.empty()) f(item);
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-}
 
 ParseResult error(int code, std::string_view message) {
     ParseResult r;

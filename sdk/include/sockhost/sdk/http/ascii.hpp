@@ -37,16 +37,25 @@ constexpr int hex_value(char c) {
     return -1;
 }
 
-/// True when the comma-separated list holds `token` (case-insensitively),
-/// e.g. "keep-alive, Upgrade" holds "upgrade" (RFC 9110 5.6.1).
-constexpr bool list_contains(std::string_view list, std::string_view token) {
-    while (!list.empty()) {
+/// Calls f(element) for each element of a comma-separated list (RFC 9110
+/// 5.6.1), without surrounding OWS; empty elements are skipped.
+template <class F>
+constexpr void for_each_list_element(std::string_view list, F&& f) {
+    while (true) {
         const std::size_t comma = list.find(',');
-        if (iequals(trim_ows(list.substr(0, comma)), token)) return true;
+        const std::string_view item = trim_ows(list.substr(0, comma));
+        if (!item.empty()) f(item);
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
     }
-    return false;
+}
+
+/// True when the comma-separated list holds `token` (case-insensitively),
+/// e.g. "keep-alive, Upgrade" holds "upgrade" (RFC 9110 5.6.1).
+constexpr bool list_contains(std::string_view list, std::string_view token) {
+    bool found = false;
+    for_each_list_element(list, [&](std::string_view item) { found = found || iequals(item, token); });
+    return found;
 }
 
 /// `s` with ASCII letters lowered.
