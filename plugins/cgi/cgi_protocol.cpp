@@ -3,6 +3,7 @@
 #include "cgi_protocol.hpp"
 
 #include <sockhost/sdk/http/ascii.hpp>
+#include <sockhost/sdk/http/headers.hpp>
 
 #include <cerrno>
 
@@ -10,36 +11,11 @@ namespace sockhost::plugins::cgi {
 
 namespace {
 
-using sdk::http::ascii_lower;
 using sdk::http::ascii_upper;
 using sdk::http::iequals;
+using sdk::http::trim_ows;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-/// RFC 9110 5.6.2 tchar.
-bool is_tchar(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-            return true;
-        default:
-            return false;
-    }
-}
-
-bool is_token(std::string_view s) {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!is_tchar(c)) return false;
-    return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 /// Python's str.split() with no argument: runs of whitespace separate.
 std::vector<std::string_view> split_whitespace(std::string_view s) {
@@ -312,17 +288,10 @@ HeaderBlockResult parse_header_block(std::string_view data, std::size_t max_size
     bool has_status = false;
     bool has_type = false;
     for (std::string_view line : lines) {
-        if (line.front() == ' ' || line.front() == '\t')
-            return invalid("continuation line in the header block");
-        std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) return invalid("header line without ':'");
-        std::string_view name = line.substr(0, colon);
-        std::string_view value = trim_ows(line.substr(colon + 1));
-        if (!is_token(name)) return invalid("invalid header name");
-        for (char c : value) {
-            auto u = static_cast<unsigned char>(c);
-            if ((u < 0x20 && c != '\t') || u == 0x7f) return invalid("control character in a header value");
-        }
+        // RFC 3875 6.3: header fields as HTTP's, so HTTP's field-line rules
+        // (no continuation lines, a token name, no controls in the value).
+        std::string_view name, value;
+        if (const char* why = sdk::http::parse_field_line(line, name, value)) return invalid(why);
         if (iequals(name, "Status")) {
             // RFC 3875 6.3.3: Status = status-code SP reason-phrase.
             if (has_status) return invalid("more than one Status");
