@@ -31,7 +31,11 @@
 #include <system_error>
 #include <utility>
 
+#include <sockhost/sdk/posix/pidfd.hpp>
+
 namespace sockhost::plugins::cgi {
+
+using sdk::posix::UniqueFd;
 
 namespace {
 
@@ -39,28 +43,9 @@ namespace {
     throw std::system_error(errno, std::generic_category(), what);
 }
 
-/// A file descriptor closed on destruction (the parent's side of spawn).
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
-
 /// A close-on-exec pipe whose two ends are both >= 3, so dup2 onto 0/1/2
 /// in the child can never clobber another pipe end.
-void make_pipe(Fd& read_end, Fd& write_end) {
+void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe2");
     for (int& fd : p) {
@@ -83,15 +68,6 @@ void make_pipe(Fd& read_end, Fd& write_end) {
 void set_nonblocking(int fd) {
     int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw_errno("fcntl(O_NONBLOCK)");
-}
-
-int pidfd_open(pid_t pid) {
-#ifdef SYS_pidfd_open
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));   // always close-on-exec
-#else
-    (void)pid;
-    return -1;
-#endif
 }
 
 /// What the child reads: plain pointers into storage the parent keeps alive.
@@ -193,7 +169,7 @@ pid_t start_child(const ChildPlan& plan) {
 
 CgiProcess CgiProcess::spawn(const SpawnSpec& spec, int& exec_error) {
     exec_error = 0;
-    Fd in_r, in_w, out_r, out_w, err_r, err_w, rep_r, rep_w;
+    UniqueFd in_r, in_w, out_r, out_w, err_r, err_w, rep_r, rep_w;
     make_pipe(in_r, in_w);
     make_pipe(out_r, out_w);
     make_pipe(err_r, err_w);
@@ -255,10 +231,10 @@ CgiProcess CgiProcess::spawn(const SpawnSpec& spec, int& exec_error) {
     set_nonblocking(in_w.get());
     set_nonblocking(out_r.get());
     set_nonblocking(err_r.get());
-    proc.stdin_fd_ = in_w.release();
-    proc.stdout_fd_ = out_r.release();
-    proc.stderr_fd_ = err_r.release();
-    proc.pid_fd_ = pidfd_open(pid);
+    proc.stdin_ = std::move(in_w);
+    proc.stdout_ = std::move(out_r);
+    proc.stderr_ = std::move(err_r);
+    proc.pid_fd_.reset(sdk::posix::pidfd_open(pid));
     return proc;
 }
 
@@ -266,10 +242,10 @@ CgiProcess::~CgiProcess() { release(); }
 
 CgiProcess::CgiProcess(CgiProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
-      stdin_fd_(std::exchange(other.stdin_fd_, -1)),
-      stdout_fd_(std::exchange(other.stdout_fd_, -1)),
-      stderr_fd_(std::exchange(other.stderr_fd_, -1)),
-      pid_fd_(std::exchange(other.pid_fd_, -1)),
+      stdin_(std::move(other.stdin_)),
+      stdout_(std::move(other.stdout_)),
+      stderr_(std::move(other.stderr_)),
+      pid_fd_(std::move(other.pid_fd_)),
       reaped_(other.reaped_),
       status_(other.status_) {}
 
@@ -277,10 +253,10 @@ CgiProcess& CgiProcess::operator=(CgiProcess&& other) noexcept {
     if (this != &other) {
         release();
         pid_ = std::exchange(other.pid_, -1);
-        stdin_fd_ = std::exchange(other.stdin_fd_, -1);
-        stdout_fd_ = std::exchange(other.stdout_fd_, -1);
-        stderr_fd_ = std::exchange(other.stderr_fd_, -1);
-        pid_fd_ = std::exchange(other.pid_fd_, -1);
+        stdin_ = std::move(other.stdin_);
+        stdout_ = std::move(other.stdout_);
+        stderr_ = std::move(other.stderr_);
+        pid_fd_ = std::move(other.pid_fd_);
         reaped_ = other.reaped_;
         status_ = other.status_;
     }
@@ -292,25 +268,7 @@ void CgiProcess::release() {
     close_stdout();
     close_stderr();
     if (!reaped()) kill_and_reap();
-    if (pid_fd_ >= 0) {
-        ::close(pid_fd_);
-        pid_fd_ = -1;
-    }
-}
-
-void CgiProcess::close_stdin() {
-    if (stdin_fd_ >= 0) ::close(stdin_fd_);
-    stdin_fd_ = -1;
-}
-
-void CgiProcess::close_stdout() {
-    if (stdout_fd_ >= 0) ::close(stdout_fd_);
-    stdout_fd_ = -1;
-}
-
-void CgiProcess::close_stderr() {
-    if (stderr_fd_ >= 0) ::close(stderr_fd_);
-    stderr_fd_ = -1;
+    pid_fd_.reset();
 }
 
 bool CgiProcess::try_reap() {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <sockhost/sdk/posix/unique_fd.hpp>
+
 namespace sockhost::plugins::cgi {
 
 /// The account a script runs as when the host is root (cgi_user).
@@ -54,16 +56,16 @@ public:
 
     pid_t pid() const { return pid_; }
     /// Parent ends, non-blocking and close-on-exec; -1 once closed.
-    int stdin_fd() const { return stdin_fd_; }
-    int stdout_fd() const { return stdout_fd_; }
-    int stderr_fd() const { return stderr_fd_; }
+    int stdin_fd() const { return stdin_.get(); }
+    int stdout_fd() const { return stdout_.get(); }
+    int stderr_fd() const { return stderr_.get(); }
     /// A pidfd that polls readable when the child exits; -1 when the kernel
     /// has none (then poll with a short timeout and try_reap()).
-    int pid_fd() const { return pid_fd_; }
+    int pid_fd() const { return pid_fd_.get(); }
 
-    void close_stdin();
-    void close_stdout();
-    void close_stderr();
+    void close_stdin() { stdin_.reset(); }
+    void close_stdout() { stdout_.reset(); }
+    void close_stderr() { stderr_.reset(); }
 
     /// waitpid(pid, WNOHANG): true once the child is reaped.
     bool try_reap();
@@ -78,10 +80,10 @@ public:
 private:
     void release();
     pid_t pid_ = -1;
-    int stdin_fd_ = -1;
-    int stdout_fd_ = -1;
-    int stderr_fd_ = -1;
-    int pid_fd_ = -1;
+    sdk::posix::UniqueFd stdin_;
+    sdk::posix::UniqueFd stdout_;
+    sdk::posix::UniqueFd stderr_;
+    sdk::posix::UniqueFd pid_fd_;
     bool reaped_ = false;
     int status_ = 0;
 };
