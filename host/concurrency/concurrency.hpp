@@ -9,33 +9,32 @@
 #include <string_view>
 #include <vector>
 
+#include "host/concurrency/request_sink.hpp"
 #include "host/config.hpp"
 
 namespace sockhost::host {
 
-class BaseServer;
-struct PendingRequest;
-
-/// Strategy behind BaseServer::process_request. All calls except the
-/// request itself happen on the server's loop thread.
+/// Strategy behind BaseServer::process_request (socketserver's mixins, held
+/// by composition). All calls except the request itself happen on the
+/// server's loop thread; the server is seen only as a RequestSink.
 class ConcurrencyModel {
 public:
     virtual ~ConcurrencyModel();
     virtual std::string_view name() const = 0;
     /// Runs (or hands off) one request. Takes ownership by moving from
     /// `request` only once it cannot fail any more; throws otherwise.
-    virtual void process_request(BaseServer& server, PendingRequest& request) = 0;
+    virtual void process_request(RequestSink& server, PendingRequest& request) = 0;
     /// Once, when serve_forever starts (in the process that serves: after a
     /// worker fork).
-    virtual void serve_started(BaseServer&) {}
+    virtual void serve_started(RequestSink&) {}
     /// True when the model receives from the server socket itself (its own
     /// threads wait on it), so the loop must not.
     virtual bool takes_socket() const { return false; }
     /// The server socket is about to close: stop using it (and return only
     /// once no thread of the model is inside an accept on it).
-    virtual void release_socket(BaseServer&) {}
+    virtual void release_socket(RequestSink&) {}
     /// Each loop iteration: reap finished threads or children.
-    virtual void service_actions(BaseServer&) {}
+    virtual void service_actions(RequestSink&) {}
     /// Extra descriptors the loop waits on (a ready one means "call
     /// service_actions"), e.g. pidfds of forked children.
     virtual void wait_fds(std::vector<int>&) const {}
@@ -43,7 +42,7 @@ public:
     virtual int poll_timeout_ms() const { return -1; }
     /// Waits (if block_on_close) for in-flight requests until `deadline`;
     /// returns how many still run then.
-    virtual std::size_t server_close(BaseServer&, std::chrono::steady_clock::time_point) {
+    virtual std::size_t server_close(RequestSink&, std::chrono::steady_clock::time_point) {
         return 0;
     }
 };

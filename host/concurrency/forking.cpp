@@ -18,7 +18,6 @@
 
 #include "host/concurrency/concurrency.hpp"
 #include "host/posix/unique_fd.hpp"
-#include "host/servers/base_server.hpp"
 
 namespace sockhost::host {
 
@@ -38,7 +37,7 @@ int pidfd_open(pid_t pid) {
 }
 
 /// The server a forked child serves, for its SIGTERM handler.
-BaseServer* g_child_server = nullptr;
+RequestSink* g_child_server = nullptr;
 
 /// In a child, SIGTERM means "the host is stopping": finish the current
 /// request (keep-alive loops end), then exit. SIGKILL follows at the deadline.
@@ -48,7 +47,7 @@ extern "C" void on_child_sigterm(int) {
 
 /// Undoes what the host set up for itself before the child runs a request:
 /// signals blocked for the host's signal thread and their dispositions.
-void reset_signals_in_child(BaseServer& server) {
+void reset_signals_in_child(RequestSink& server) {
     g_child_server = &server;
     struct sigaction sa {};
     sa.sa_handler = on_child_sigterm;
@@ -69,7 +68,7 @@ public:
 
     std::string_view name() const override { return "forking"; }
 
-    void process_request(BaseServer& server, PendingRequest& request) override {
+    void process_request(RequestSink& server, PendingRequest& request) override {
         collect_children(server, /*blocking=*/true);
         pid_t pid = ::fork();
         if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
@@ -97,7 +96,7 @@ public:
         children_.emplace(pid, std::move(child));
     }
 
-    void service_actions(BaseServer& server) override { collect_children(server, false); }
+    void service_actions(RequestSink& server) override { collect_children(server, false); }
 
     void wait_fds(std::vector<int>& fds) const override {
         for (const auto& [pid, c] : children_)
@@ -111,7 +110,7 @@ public:
         return -1;
     }
 
-    std::size_t server_close(BaseServer& server, Clock::time_point deadline) override {
+    std::size_t server_close(RequestSink& server, Clock::time_point deadline) override {
         // Tell children the host is stopping: they finish their request.
         for (auto& [pid, c] : children_) ::kill(pid, SIGTERM);
         if (block_on_close_) {
@@ -144,7 +143,7 @@ private:
 
     /// Python's collect_children: reap what has exited; when at
     /// max_children and `blocking`, wait until one exits.
-    void collect_children(BaseServer& server, bool blocking) {
+    void collect_children(RequestSink& server, bool blocking) {
         reap(server);
         while (blocking && children_.size() >= max_children_) {
             wait_any(Clock::now() + std::chrono::seconds(1));
@@ -152,7 +151,7 @@ private:
         }
     }
 
-    void reap(BaseServer& server) {
+    void reap(RequestSink& server) {
         for (auto it = children_.begin(); it != children_.end();) {
             int status = 0;
             pid_t r = ::waitpid(it->first, &status, WNOHANG);
@@ -165,7 +164,7 @@ private:
         }
     }
 
-    static void report(BaseServer& server, pid_t pid, const Child& c, int status) {
+    static void report(RequestSink& server, pid_t pid, const Child& c, int status) {
         if (WIFSIGNALED(status)) {
             server.log(sdk::LogLevel::error,
                        "child " + std::to_string(pid) + " serving " + c.client +

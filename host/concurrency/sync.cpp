@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The sync model: socketserver's plain TCPServer/UDPServer behaviour.
 #include "host/concurrency/concurrency.hpp"
-#include "host/servers/base_server.hpp"
 
 namespace sockhost::host {
 
@@ -9,7 +8,7 @@ namespace {
 class SyncModel final : public ConcurrencyModel {
 public:
     std::string_view name() const override { return "sync"; }
-    void process_request(BaseServer& server, PendingRequest& request) override {
+    void process_request(RequestSink& server, PendingRequest& request) override {
         PendingRequest mine = std::move(request);
         server.process_request_inline(mine);
     }

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "host/concurrency/concurrency.hpp"
-#include "host/servers/base_server.hpp"
 
 namespace sockhost::host {
 
@@ -32,7 +31,7 @@ public:
 
     std::string_view name() const override { return "threading"; }
 
-    void process_request(BaseServer& server, PendingRequest& request) override {
+    void process_request(RequestSink& server, PendingRequest& request) override {
         reap();
         std::unique_lock lock(mutex_);
         if (live_ >= max_threads_) {
@@ -65,9 +64,9 @@ public:
         else threads_.emplace(t.get_id(), std::move(t));
     }
 
-    void service_actions(BaseServer&) override { reap(); }
+    void service_actions(RequestSink&) override { reap(); }
 
-    std::size_t server_close(BaseServer&, std::chrono::steady_clock::time_point deadline) override {
+    std::size_t server_close(RequestSink&, std::chrono::steady_clock::time_point deadline) override {
         std::unique_lock lock(mutex_);
         cv_.notify_all();   // a loop waiting for a free slot sees stopping()
         if (block_on_close_ && !daemon_threads_) {

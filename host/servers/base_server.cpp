@@ -12,6 +12,7 @@
 #include <sockhost/sdk/log_text.hpp>
 
 #include "host/log.hpp"
+#include "host/servers/lingering_close.hpp"
 #include "host/streams/socket_stream.hpp"
 #include "host/concurrency/concurrency.hpp"
 
@@ -248,42 +249,9 @@ void BaseServer::handle_error(const PendingRequest& request, std::exception_ptr 
     log(sdk::LogLevel::error, "error handling request from " + request.client.to_string() + ": " + what);
 }
 
-namespace {
-/// Lingering close (nginx's lingering_close; lighttpd does the same): when the
-/// client is still sending (a request body nobody read), close() would answer
-/// its bytes with a RST, and a RST can destroy the response before the client
-/// has read it. So after SHUT_WR, input is read and dropped until the client
-/// closes too, for at most lingering_time / kLingerBytes. One recv when there
-/// is nothing to drop (the usual case).
-constexpr std::size_t kLingerBytes = 64u << 20;
-
-/// Reads and drops what has arrived, without waiting: bytes dropped, 0 at
-/// end of stream, < 0 when nothing was there (or an error).
-ssize_t drop_unread(int fd) {
-    char scratch[16384];
-    // MSG_TRUNC: TCP discards the bytes without copying them.
-    return ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT | MSG_TRUNC);
-}
-
-/// The rest of a lingering close, on the calling thread (`dropped` bytes so far).
-void linger(int fd, std::size_t dropped) {
-    const auto deadline = std::chrono::steady_clock::now() + BaseServer::lingering_time;
-    while (dropped < kLingerBytes) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return;
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
-        const ssize_t n = drop_unread(fd);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
-        if (n > 0) dropped += static_cast<std::size_t>(n);
-    }
-}
-}  // namespace
-
 void BaseServer::shutdown_request(PendingRequest& request) {
     if (!begin_shutdown(request)) return;   // closed already
-    linger(request.connection.get(), 0);
+    LingeringClose(request.connection.get()).run();
     close_request(request);
 }
 

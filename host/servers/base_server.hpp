@@ -16,6 +16,9 @@
 //     handle_timeout()                called when none came
 //   server_close()                  wait for in-flight requests (bounded), close
 //
+// The concurrency model sees the server as a RequestSink
+// (host/concurrency/request_sink.hpp).
+//
 // Departures from Python, on purpose: shutdown() wakes the loop at once (an
 // eventfd, no 0.5 s polling); serve_forever() also calls handle_timeout()
 // after `timeout` seconds without a request; finish() runs after a throwing
@@ -32,31 +35,23 @@
 #include <sockhost/sdk/plugin.hpp>
 #include <sockhost/sdk/server_context.hpp>
 
+#include "host/concurrency/request_sink.hpp"
 #include "host/config.hpp"
 #include "host/posix/unique_fd.hpp"
 
 namespace sockhost::host {
 
-/// One request taken off a server socket.
-struct PendingRequest {
-    UniqueFd connection;          // stream transports: the accepted socket
-    /// Stream transports: the connection's byte stream, made by the model
-    /// (the event model's) or by make_handler() (a blocking SocketStream).
-    std::unique_ptr<sdk::ByteStream> stream;
-    std::string datagram;         // datagram transports: the bytes received
-    sdk::SocketAddress client;    // the peer, as accept/recvfrom gave it
-};
-
 class ConcurrencyModel;
 
-/// Methods for the caller: server_bind/server_activate (via open()),
+/// Methods for the caller: open() (server_bind, server_activate),
 /// serve_forever, shutdown, handle_request, server_close.
 /// Methods that may be overridden: server_bind, server_activate, get_request,
 /// verify_request, shutdown_request, close_request, handle_timeout,
 /// service_actions.
-/// The concurrency model (sync, threading, forking) is a strategy object the
-/// server holds; it alone decides where finish_request runs.
-class BaseServer : public sdk::ServerContext {
+/// The concurrency model (sync, threading, forking, event) is a strategy
+/// object the server holds; it alone decides where finish_request runs, and
+/// it sees the server only as a RequestSink.
+class BaseServer : public sdk::ServerContext, private RequestSink {
 public:
     BaseServer(ServerConfig config, sdk::HandlerFactory factory, sdk::Protocol protocol,
                std::unique_ptr<ConcurrencyModel> model);
@@ -78,26 +73,9 @@ public:
     /// still running at the deadline.
     std::size_t server_close(std::chrono::steady_clock::time_point deadline);
     /// The listening/datagram socket.
-    int fileno() const { return socket_.get(); }
+    int fileno() const override { return socket_.get(); }
     const ServerConfig& config() const { return config_; }
-    sdk::Transport transport() const;
-    /// The protocol family the plugin declared (for the answers the host
-    /// writes itself).
-    sdk::Protocol protocol() const { return protocol_; }
     std::string_view model_name() const;
-
-    // --- sdk::ServerContext ------------------------------------------------
-    const std::string& name() const override { return config_.name; }
-    const sdk::SocketAddress& server_address() const override { return server_address_; }
-    const sdk::Options& options() const override { return config_.options; }
-    std::chrono::milliseconds io_timeout() const override;
-    bool stopping() const override { return stopping_.load(std::memory_order_relaxed); }
-    /// Makes stopping() true (async-signal-safe): handlers finish their
-    /// current request and return. Used in forked children on SIGTERM.
-    void mark_stopping() noexcept { stopping_.store(true, std::memory_order_relaxed); }
-    /// Accepted connections come non-blocking (concurrency = "event": its
-    /// stream waits with poll(), not in a blocking call). Before serving.
-    void accept_nonblocking() { accept_nonblocking_ = true; }
     /// In a worker process: closing must not remove the Unix socket file,
     /// which the supervisor and the other workers still use.
     void keep_socket_file() { remove_socket_file_ = false; }
@@ -105,42 +83,17 @@ public:
     /// of its own (an inherited one is shared with every other worker, which
     /// could drain this worker's shutdown wake-up).
     void renew_wakeup();
+
+    // --- sdk::ServerContext ------------------------------------------------
+    const std::string& name() const override { return config_.name; }
+    const sdk::SocketAddress& server_address() const override { return server_address_; }
+    const sdk::Options& options() const override { return config_.options; }
+    std::chrono::milliseconds io_timeout() const override;
+    bool stopping() const override { return stopping_.load(std::memory_order_relaxed); }
     void log(sdk::LogLevel level, std::string_view message) const override;
     void log_access(const sdk::AccessRecord& record) const override;
     /// Access lines are logged at info: false when the log level is higher.
     bool access_log_enabled() const override;
-
-    // --- Used by concurrency models ------------------------------------------
-    /// One ready request through get_request/verify_request/process_request
-    /// on the calling thread (a model's own thread, for a model that
-    /// takes_socket()); false when none was ready.
-    /// `exhausted` (optional): set instead of pausing the loop's accepting
-    /// when the process is out of descriptors or memory (EMFILE, ENFILE,
-    /// ENOBUFS, ENOMEM), for the model to pause its own.
-    bool take_ready_request(bool* exhausted = nullptr) { return handle_request_noblock(exhausted); }
-    /// finish_request, handle_error on exception, shutdown_request: one
-    /// request from start to end on the calling thread or process.
-    void process_request_inline(PendingRequest& request);
-    /// Makes the plugin's handler and drives setup/handle/finish.
-    void finish_request(PendingRequest& request);
-    /// finish_request's first half: the plugin's handler, bound to `request`
-    /// (which must outlive it; a stream connection gets its stream here
-    /// unless the model made one). Throws when the plugin makes none.
-    std::unique_ptr<sdk::BaseRequestHandler> make_handler(PendingRequest& request);
-    /// Logs an exception that escaped a request, with server and client.
-    void handle_error(const PendingRequest& request, std::exception_ptr error);
-    /// Closes the request (stream: SHUT_WR then close; a client still
-    /// sending is drained first, for at most 2 s: lingering close).
-    virtual void shutdown_request(PendingRequest& request);
-    /// shutdown_request without the wait: one look for unread input (dropped),
-    /// then close. False when the connection was closed here (the usual
-    /// case); true when the client is still sending: its write side is shut
-    /// and the caller drains it until it closes (at most lingering_time())
-    /// and then closes it.
-    bool begin_shutdown(PendingRequest& request);
-    static constexpr std::chrono::seconds lingering_time{2};
-    /// Releases the request in a process that does not serve it (fork parent).
-    virtual void close_request(PendingRequest& request);
 
 protected:
     // --- Methods that may be overridden -------------------------------------
@@ -151,6 +104,11 @@ protected:
     virtual bool verify_request(const PendingRequest& request);
     virtual void handle_timeout();
     virtual void service_actions();
+    /// Closes the request (stream: SHUT_WR then close, after a lingering
+    /// close when the client is still sending).
+    void shutdown_request(PendingRequest& request) override;
+    /// Releases the request in a process that does not serve it (fork parent).
+    void close_request(PendingRequest& request) override;
     /// Closes the server socket (Unix servers also remove their file).
     virtual void close_socket();
 
@@ -166,6 +124,18 @@ protected:
     bool accept_nonblocking_ = false;
 
 private:
+    // --- RequestSink: what the concurrency model may ask --------------------
+    sdk::Transport transport() const override;
+    sdk::Protocol protocol() const override { return protocol_; }
+    void mark_stopping() noexcept override { stopping_.store(true, std::memory_order_relaxed); }
+    void process_request_inline(PendingRequest& request) override;
+    void finish_request(PendingRequest& request) override;
+    std::unique_ptr<sdk::BaseRequestHandler> make_handler(PendingRequest& request) override;
+    void handle_error(const PendingRequest& request, std::exception_ptr error) override;
+    bool begin_shutdown(PendingRequest& request) override;
+    void accept_nonblocking() override { accept_nonblocking_ = true; }
+    bool take_ready_request(bool* exhausted) override { return handle_request_noblock(exhausted); }
+
     sdk::HandlerFactory factory_;
     sdk::Protocol protocol_;
     std::unique_ptr<ConcurrencyModel> model_;

@@ -76,6 +76,26 @@ TEST_P(EchoMatrix, ConcurrentClientsEachGetTheirOwnBytesBack) {
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
+TEST_P(EchoMatrix, AHalfCloseWithTheLastBytesEndsTheConnectionPromptly) {
+    // The client's last bytes and its FIN arrive together: the echo, then
+    // the server's close, must follow at once (the event model once missed
+    // a FIN behind a short read, and such a connection waited forever).
+    if (!is_stream()) GTEST_SKIP() << "stream transports only";
+    HostProcess host(dir_, config());
+    const std::string url = host.url("echo");
+    for (int round = 0; round < 5; ++round) {
+        Socket s = connect_stream(url);
+        s.send_all("first\n");
+        ASSERT_EQ(s.read_until("first\n", 5s), "first\n");
+        s.send_all("last\n");
+        s.shutdown_write();
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_EQ(s.read_all(10s), "last\n");
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "round " << round;
+    }
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
 TEST_P(EchoMatrix, BinaryDataIsEchoedExactly) {
     HostProcess host(dir_, config());
     const std::string url = host.url("echo");
