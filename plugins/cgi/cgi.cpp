@@ -18,7 +18,7 @@ namespace sockhost::plugins::cgi {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-using http_static::UrlPath;
+using files::UrlPath;
 
 // --- options -------------------------------------------------------------------
 
@@ -51,20 +51,20 @@ CgiConfig CgiConfig::from_options(const sdk::Options& options) {
 }
 
 void validate_options(const sdk::Options& options) {
-    // Every http_static key is a cgi key too.
-    sdk::http::validate_http_options(options, http_static::kOptionKeys, kCgiOptionKeys);
-    (void)http_static::Config::from_options(options);
+    // Every file-serving key (http_static's) is a cgi key too.
+    sdk::http::validate_http_options(options, files::kOptionKeys, kCgiOptionKeys);
+    (void)files::Config::from_options(options);
     (void)CgiConfig::from_options(options);
 }
 
 sdk::HandlerFactory make_factory(const sdk::Options& options) {
-    auto files = std::make_shared<const http_static::Config>(http_static::Config::from_options(options));
+    auto file_config = std::make_shared<const files::Config>(files::Config::from_options(options));
     auto cgi = std::make_shared<const CgiConfig>(CgiConfig::from_options(options));
     auto limiter = std::make_shared<CgiLimiter>(cgi->max_cgi);
-    (void)http_static::MimeTypes::system();   // load /etc/mime.types before the first request
-    return [files, cgi, limiter](sdk::Transport t) -> std::unique_ptr<sdk::BaseRequestHandler> {
+    (void)files::MimeTypes::system();   // load /etc/mime.types before the first request
+    return [file_config, cgi, limiter](sdk::Transport t) -> std::unique_ptr<sdk::BaseRequestHandler> {
         if (t != sdk::Transport::stream) return nullptr;
-        return std::make_unique<CGIHTTPRequestHandler>(files, cgi, limiter);
+        return std::make_unique<CGIHTTPRequestHandler>(file_config, cgi, limiter);
     };
 }
 
@@ -98,10 +98,10 @@ constexpr std::size_t kIoChunk = 64 * 1024;
 
 }  // namespace
 
-CGIHTTPRequestHandler::CGIHTTPRequestHandler(std::shared_ptr<const http_static::Config> files,
+CGIHTTPRequestHandler::CGIHTTPRequestHandler(std::shared_ptr<const files::Config> file_config,
                                              std::shared_ptr<const CgiConfig> cgi,
                                              std::shared_ptr<CgiLimiter> limiter)
-    : SimpleHTTPRequestHandler(std::move(files)), cgi_(std::move(cgi)), limiter_(std::move(limiter)) {}
+    : SimpleHTTPRequestHandler(std::move(file_config)), cgi_(std::move(cgi)), limiter_(std::move(limiter)) {}
 
 CGIHTTPRequestHandler::~CGIHTTPRequestHandler() = default;
 
@@ -110,7 +110,7 @@ void CGIHTTPRequestHandler::route() {
     const bool head = command == "HEAD";
     bool with_body = true;
     for (int hop = 0;; ++hop) {
-        http_static::TargetResult target = http_static::parse_target(path, config().show_dotfiles);
+        files::TargetResult target = files::parse_target(path, config().show_dotfiles);
         if (target.status != 0) {
             send_error(target.status);
             return;
@@ -144,8 +144,8 @@ void CGIHTTPRequestHandler::route() {
 
 std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, std::size_t dir_len,
                                                           bool with_body) {
-    const http_static::Config& files = config();
-    ScriptLocation loc = locate_script(files.directory, url.segments, dir_len,
+    const files::Config& file_config = config();
+    ScriptLocation loc = locate_script(file_config.directory, url.segments, dir_len,
                                        [](const fs::path& p, struct stat& st) {
                                            return ::stat(p.c_str(), &st) == 0 ? 0 : errno;
                                        });
@@ -159,9 +159,9 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
     }
     std::vector<std::string> script_segments(url.segments.begin(),
                                              url.segments.begin() + static_cast<std::ptrdiff_t>(loc.script_len));
-    fs::path script = http_static::join_segments(files.directory, script_segments);
+    fs::path script = files::join_segments(file_config.directory, script_segments);
     // The same containment and symlink policy as files (open_path), on the script.
-    http_static::OpenFile file;
+    files::OpenFile file;
     if (int err = open_path(script, file); err != 0) {
         send_errno(err);
         return std::nullopt;
@@ -198,7 +198,7 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
     req.protocol = request_version;
     req.script_name = script_name;
     req.path_info = path_info_for(url.segments, loc.script_len, url.trailing_slash);
-    req.path_translated = files.directory.string() + req.path_info;
+    req.path_translated = file_config.directory.string() + req.path_info;
     req.query = url.query;
     req.remote_addr = client_address().is_ip() ? client_address().host() : std::string();
     std::string bound_host = server().server_address().is_ip() ? server().server_address().host() : "localhost";

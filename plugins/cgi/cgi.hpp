@@ -94,7 +94,8 @@
 #include <sockhost/sdk.hpp>
 #include <sockhost/sdk/http/base_http_request_handler.hpp>
 
-#include "../http_static/http_static.hpp"
+#include "files/config.hpp"
+#include "files/handler.hpp"
 #include "cgi_process.hpp"
 #include "cgi_protocol.hpp"
 
@@ -137,7 +138,7 @@ private:
     std::size_t max_;
 };
 
-/// PluginInfo::validate_options: HTTP keys + http_static::kOptionKeys +
+/// PluginInfo::validate_options: HTTP keys + files::kOptionKeys +
 /// kCgiOptionKeys, nothing else; then both configs parse. Throws
 /// sdk::OptionError.
 void validate_options(const sdk::Options& options);
@@ -148,10 +149,10 @@ sdk::HandlerFactory make_factory(const sdk::Options& options);
 
 /// CGIHTTPRequestHandler: SimpleHTTPRequestHandler plus scripts under the
 /// CGI directories. One object per connection (keep-alive loop in the base).
-class CGIHTTPRequestHandler : public http_static::SimpleHTTPRequestHandler {
+class CGIHTTPRequestHandler : public files::SimpleHTTPRequestHandler {
 public:
     /// All three are shared with the server's other handlers; none null.
-    CGIHTTPRequestHandler(std::shared_ptr<const http_static::Config> files,
+    CGIHTTPRequestHandler(std::shared_ptr<const files::Config> file_config,
                           std::shared_ptr<const CgiConfig> cgi, std::shared_ptr<CgiLimiter> limiter);
     ~CGIHTTPRequestHandler() override;
 
@@ -167,7 +168,7 @@ protected:
     /// request body goes to its stdin (false after a local redirect).
     /// Returns the Location of a local redirect, which the caller follows.
     /// May be overridden.
-    virtual std::optional<std::string> run_cgi(const http_static::UrlPath& url, std::size_t dir_len,
+    virtual std::optional<std::string> run_cgi(const files::UrlPath& url, std::size_t dir_len,
                                                bool with_body);
 
 private:

@@ -24,10 +24,13 @@
 #include <sockhost/sdk/http/etag.hpp>
 #include <sockhost/sdk/testkit.hpp>
 
-#include "http_static/file_cache.hpp"
+#include "files/config.hpp"
+#include "files/file_cache.hpp"
+#include "files/open_file.hpp"
 #include "http_static/http_static.hpp"
 
 namespace hs = sockhost::plugins::http_static;
+namespace files = sockhost::plugins::files;
 namespace sdk = sockhost::sdk;
 namespace testkit = sockhost::sdk::testkit;
 namespace fs = std::filesystem;
@@ -36,8 +39,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // The clock every FileCache in this file reads: tests move it by hand.
-hs::FileCache::Clock::time_point fake_time{std::chrono::hours(1)};
-hs::FileCache::Clock::time_point fake_now() { return fake_time; }
+files::FileCache::Clock::time_point fake_time{std::chrono::hours(1)};
+files::FileCache::Clock::time_point fake_now() { return fake_time; }
 
 /// True while `fd` is an open descriptor of this process.
 bool fd_is_open(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
@@ -48,7 +51,7 @@ protected:
         char tmpl[] = "/tmp/sockhost-fcache-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
-        fake_time = hs::FileCache::Clock::time_point{std::chrono::hours(1)};
+        fake_time = files::FileCache::Clock::time_point{std::chrono::hours(1)};
     }
     void TearDown() override { fs::remove_all(dir_); }
 
@@ -59,18 +62,18 @@ protected:
         return p;
     }
 
-    hs::FileCache make(std::size_t max_entries = 16, std::size_t inline_max = 16384) {
-        return hs::FileCache({.max_entries = max_entries, .valid = 1.0, .inline_max = inline_max, .etag = true},
+    files::FileCache make(std::size_t max_entries = 16, std::size_t inline_max = 16384) {
+        return files::FileCache({.max_entries = max_entries, .valid = 1.0, .inline_max = inline_max, .etag = true},
                              &fake_now);
     }
 
     /// One open through `cache`, counting the real opens in opens_.
-    int open(hs::FileCache& cache, const fs::path& p, std::shared_ptr<const hs::CachedFile>& out,
-             hs::OpenFile* file_out = nullptr) {
-        hs::OpenFile file;
+    int open(files::FileCache& cache, const fs::path& p, std::shared_ptr<const files::CachedFile>& out,
+             files::OpenFile* file_out = nullptr) {
+        files::OpenFile file;
         int err = cache.open(
             p.native(), p.filename().native(),
-            [&](hs::OpenFile& f) {
+            [&](files::OpenFile& f) {
                 ++opens_;
                 return f.open(p, nullptr);
             },
@@ -78,8 +81,8 @@ protected:
         if (file_out != nullptr) *file_out = std::move(file);
         return err;
     }
-    std::shared_ptr<const hs::CachedFile> get(hs::FileCache& cache, const fs::path& p) {
-        std::shared_ptr<const hs::CachedFile> out;
+    std::shared_ptr<const files::CachedFile> get(files::FileCache& cache, const fs::path& p) {
+        std::shared_ptr<const files::CachedFile> out;
         EXPECT_EQ(open(cache, p, out), 0) << p;
         EXPECT_NE(out, nullptr) << p;
         return out;
@@ -90,7 +93,7 @@ protected:
 };
 
 TEST_F(FileCacheTest, AFreshEntryIsServedWithoutOpeningTheFileAgain) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::path p = write("hello.txt", "Hello, cache!\n");
     auto first = get(cache, p);
     EXPECT_EQ(opens_, 1);
@@ -103,7 +106,7 @@ TEST_F(FileCacheTest, AFreshEntryIsServedWithoutOpeningTheFileAgain) {
 }
 
 TEST_F(FileCacheTest, EntryCarriesTheResponseFieldsOfItsFile) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::path p = write("page.html", "<p>x</p>");
     auto f = get(cache, p);
     struct stat st {};
@@ -115,12 +118,12 @@ TEST_F(FileCacheTest, EntryCarriesTheResponseFieldsOfItsFile) {
     EXPECT_EQ(*f->etag, sockhost::sdk::http::make_etag(st));
     EXPECT_EQ(f->st.st_ino, st.st_ino);
 
-    hs::FileCache no_etag({.max_entries = 4, .valid = 1.0, .inline_max = 0, .etag = false}, &fake_now);
+    files::FileCache no_etag({.max_entries = 4, .valid = 1.0, .inline_max = 0, .etag = false}, &fake_now);
     EXPECT_FALSE(get(no_etag, p)->etag);
 }
 
 TEST_F(FileCacheTest, AfterExpiryAnUnchangedFileKeepsItsEntry) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::path p = write("same.txt", "unchanged");
     auto first = get(cache, p);
     fake_time += 1500ms;
@@ -133,7 +136,7 @@ TEST_F(FileCacheTest, AfterExpiryAnUnchangedFileKeepsItsEntry) {
 }
 
 TEST_F(FileCacheTest, AfterExpiryAChangedFileReplacesItsEntry) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::path p = write("doc.txt", "version one");
     auto v1 = get(cache, p);
     write("doc.txt", "version two, longer");
@@ -159,13 +162,13 @@ TEST_F(FileCacheTest, AfterExpiryAChangedFileReplacesItsEntry) {
 }
 
 TEST_F(FileCacheTest, AfterExpiryADeletedFileIsDroppedAndItsErrorNotCached) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::path p = write("gone.txt", "soon gone");
     get(cache, p);
     fs::remove(p);
     EXPECT_EQ(*get(cache, p)->body, "soon gone");   // still valid: served from memory
     fake_time += 1s;
-    std::shared_ptr<const hs::CachedFile> out;
+    std::shared_ptr<const files::CachedFile> out;
     EXPECT_EQ(open(cache, p, out), ENOENT);
     EXPECT_EQ(out, nullptr);
     EXPECT_EQ(cache.size(), 0u);
@@ -178,10 +181,10 @@ TEST_F(FileCacheTest, AfterExpiryADeletedFileIsDroppedAndItsErrorNotCached) {
 }
 
 TEST_F(FileCacheTest, DirectoriesAndOtherFilesAreNeverCached) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::create_directories(dir_ / "sub");
-    std::shared_ptr<const hs::CachedFile> out;
-    hs::OpenFile file;
+    std::shared_ptr<const files::CachedFile> out;
+    files::OpenFile file;
     EXPECT_EQ(open(cache, dir_ / "sub", out, &file), 0);
     EXPECT_EQ(out, nullptr);
     EXPECT_TRUE(file.is_dir());   // handed back open for the caller
@@ -201,7 +204,7 @@ TEST_F(FileCacheTest, DirectoriesAndOtherFilesAreNeverCached) {
 }
 
 TEST_F(FileCacheTest, HoldsAtMostMaxEntriesDroppingTheLeastRecentlyUsed) {
-    hs::FileCache cache = make(/*max_entries=*/3);
+    files::FileCache cache = make(/*max_entries=*/3);
     std::vector<fs::path> files;
     for (int i = 0; i < 5; ++i) files.push_back(write("f" + std::to_string(i), std::string(1, char('a' + i))));
     get(cache, files[0]);
@@ -222,7 +225,7 @@ TEST_F(FileCacheTest, HoldsAtMostMaxEntriesDroppingTheLeastRecentlyUsed) {
 }
 
 TEST_F(FileCacheTest, WhenFullExpiredEntriesGoBeforeFreshOnes) {
-    hs::FileCache cache = make(/*max_entries=*/3);
+    files::FileCache cache = make(/*max_entries=*/3);
     fs::path a = write("a", "a"), b = write("b", "b"), c = write("c", "c"), d = write("d", "d");
     get(cache, a);
     fake_time += 600ms;
@@ -240,29 +243,29 @@ TEST_F(FileCacheTest, WhenFullExpiredEntriesGoBeforeFreshOnes) {
 }
 
 TEST_F(FileCacheTest, OnlyFilesUpToTheInlineLimitAreHeldInMemory) {
-    hs::FileCache cache = make(/*max_entries=*/8, /*inline_max=*/100);
+    files::FileCache cache = make(/*max_entries=*/8, /*inline_max=*/100);
     auto small = get(cache, write("small", std::string(100, 's')));
     ASSERT_TRUE(small->body);
     EXPECT_EQ(*small->body, std::string(100, 's'));
-    EXPECT_EQ(small->fd, -1);   // never sent from the fd: none held
+    EXPECT_EQ(small->fd.get(), -1);   // never sent from the fd: none held
     auto big = get(cache, write("big", std::string(101, 'b')));
     EXPECT_FALSE(big->body);
-    EXPECT_TRUE(fd_is_open(big->fd));
+    EXPECT_TRUE(fd_is_open(big->fd.get()));
     auto empty = get(cache, write("empty", ""));
     ASSERT_TRUE(empty->body);
     EXPECT_EQ(*empty->body, "");
 
-    hs::FileCache no_inline = make(8, /*inline_max=*/0);
+    files::FileCache no_inline = make(8, /*inline_max=*/0);
     auto one = get(no_inline, dir_ / "small");
     EXPECT_FALSE(one->body);
-    EXPECT_TRUE(fd_is_open(one->fd));
+    EXPECT_TRUE(fd_is_open(one->fd.get()));
 }
 
 TEST_F(FileCacheTest, TheFdClosesOnlyWhenTheLastReferenceGoes) {
-    hs::FileCache cache = make(/*max_entries=*/1, /*inline_max=*/0);
+    files::FileCache cache = make(/*max_entries=*/1, /*inline_max=*/0);
     fs::path p = write("held", "held while sending");
-    std::shared_ptr<const hs::CachedFile> in_flight = get(cache, p);
-    const int fd = in_flight->fd;
+    std::shared_ptr<const files::CachedFile> in_flight = get(cache, p);
+    const int fd = in_flight->fd.get();
     ASSERT_TRUE(fd_is_open(fd));
     get(cache, write("other", "evicts held"));   // the cache lets go of "held"
     EXPECT_EQ(cache.size(), 1u);
@@ -274,11 +277,11 @@ TEST_F(FileCacheTest, TheFdClosesOnlyWhenTheLastReferenceGoes) {
     EXPECT_FALSE(fd_is_open(fd));
 
     // Dropped by a failed revalidation while in use: the same.
-    std::shared_ptr<const hs::CachedFile> other = get(cache, dir_ / "other");
-    const int other_fd = other->fd;
+    std::shared_ptr<const files::CachedFile> other = get(cache, dir_ / "other");
+    const int other_fd = other->fd.get();
     fs::remove(dir_ / "other");
     fake_time += 1s;
-    std::shared_ptr<const hs::CachedFile> out;
+    std::shared_ptr<const files::CachedFile> out;
     EXPECT_EQ(open(cache, dir_ / "other", out), ENOENT);
     EXPECT_EQ(cache.size(), 0u);
     EXPECT_TRUE(fd_is_open(other_fd));
@@ -287,7 +290,7 @@ TEST_F(FileCacheTest, TheFdClosesOnlyWhenTheLastReferenceGoes) {
 }
 
 TEST_F(FileCacheTest, EraseDropsAnEntry) {
-    hs::FileCache cache = make();
+    files::FileCache cache = make();
     fs::path p = write("x", "x");
     get(cache, p);
     cache.erase(p.native());
@@ -299,7 +302,7 @@ TEST_F(FileCacheTest, EraseDropsAnEntry) {
 
 TEST_F(FileCacheTest, ManyThreadsShareOneCache) {
     // Real clock and a short validity so revalidation races with hits.
-    hs::FileCache cache({.max_entries = 4, .valid = 0.001, .inline_max = 64, .etag = true});
+    files::FileCache cache({.max_entries = 4, .valid = 0.001, .inline_max = 64, .etag = true});
     std::vector<fs::path> files;
     for (int i = 0; i < 6; ++i)
         files.push_back(write("t" + std::to_string(i), std::string(static_cast<std::size_t>(i) * 30, char('0' + i))));
@@ -309,13 +312,13 @@ TEST_F(FileCacheTest, ManyThreadsShareOneCache) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 2000; ++i) {
                 const fs::path& p = files[static_cast<std::size_t>((i + t) % 6)];
-                hs::OpenFile file;
-                std::shared_ptr<const hs::CachedFile> out;
-                int err = cache.open(p.native(), "t", [&p](hs::OpenFile& f) { return f.open(p, nullptr); },
+                files::OpenFile file;
+                std::shared_ptr<const files::CachedFile> out;
+                int err = cache.open(p.native(), "t", [&p](files::OpenFile& f) { return f.open(p, nullptr); },
                                      file, out);
                 const std::size_t size = static_cast<std::size_t>((i + t) % 6) * 30;
                 if (err != 0 || !out || static_cast<std::size_t>(out->st.st_size) != size) ++bad;
-                else if (out->body ? out->body->size() != size : !fd_is_open(out->fd)) ++bad;
+                else if (out->body ? out->body->size() != size : !fd_is_open(out->fd.get())) ++bad;
             }
         });
     }
@@ -331,11 +334,11 @@ TEST(FileCacheVersion, ComparesDeviceInodeSizeAndBothTimes) {
     a.st_size = 3;
     a.st_mtim = {4, 5};
     a.st_ctim = {6, 7};
-    EXPECT_TRUE(hs::same_file_version(a, a));
+    EXPECT_TRUE(files::same_file_version(a, a));
     auto differs = [&a](auto change) {
         struct stat b = a;
         change(b);
-        return !hs::same_file_version(a, b);
+        return !files::same_file_version(a, b);
     };
     EXPECT_TRUE(differs([](struct stat& s) { s.st_dev = 9; }));
     EXPECT_TRUE(differs([](struct stat& s) { s.st_ino = 9; }));
@@ -357,16 +360,16 @@ std::string option_error_key(const sdk::Options& o) {
 }
 
 TEST(FileCacheOptions, DefaultsAndRanges) {
-    hs::Config c = hs::Config::from_options(sdk::Options{});
+    files::Config c = files::Config::from_options(sdk::Options{});
     EXPECT_EQ(c.open_file_cache, 1000u);
     EXPECT_EQ(c.open_file_cache_valid, 1.0);
     EXPECT_EQ(c.open_file_cache_inline, 16384u);
     ASSERT_NE(c.file_cache, nullptr);
     EXPECT_EQ(c.file_cache->settings().max_entries, 1000u);
 
-    hs::Config off = hs::Config::from_options({{"open_file_cache", std::int64_t{0}}});
+    files::Config off = files::Config::from_options({{"open_file_cache", std::int64_t{0}}});
     EXPECT_EQ(off.file_cache, nullptr);
-    hs::Config set = hs::Config::from_options({{"open_file_cache", std::int64_t{5}},
+    files::Config set = files::Config::from_options({{"open_file_cache", std::int64_t{5}},
                                                {"open_file_cache_valid", std::int64_t{2}},
                                                {"open_file_cache_inline", std::int64_t{0}}});
     EXPECT_EQ(set.file_cache->settings().max_entries, 5u);
@@ -389,10 +392,10 @@ TEST(FileCacheOptions, DefaultsAndRanges) {
 }
 
 TEST(FileCacheOptions, ConfigCopiesShareOneCache) {
-    hs::Config c = hs::Config::from_options(sdk::Options{});
-    hs::Config copy = c;
+    files::Config c = files::Config::from_options(sdk::Options{});
+    files::Config copy = c;
     EXPECT_EQ(copy.file_cache, c.file_cache);
-    EXPECT_NE(hs::Config::from_options(sdk::Options{}).file_cache, c.file_cache);   // one per server
+    EXPECT_NE(files::Config::from_options(sdk::Options{}).file_cache, c.file_cache);   // one per server
 }
 
 // --- the handler, with and without the cache -------------------------------------------

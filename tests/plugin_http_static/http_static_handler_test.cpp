@@ -15,9 +15,11 @@
 #include <sockhost/sdk/http/date.hpp>
 #include <sockhost/sdk/testkit.hpp>
 
+#include "files/config.hpp"
 #include "http_static/http_static.hpp"
 
 namespace hs = sockhost::plugins::http_static;
+namespace files = sockhost::plugins::files;
 namespace sdk = sockhost::sdk;
 namespace testkit = sockhost::sdk::testkit;
 namespace fs = std::filesystem;
@@ -529,7 +531,7 @@ TEST_F(HttpStaticHandler, PipelinedRequestsAreAnsweredInOrder) {
 // --- options ---------------------------------------------------------------------------------------
 
 TEST(HttpStaticOptions, DefaultsMatchTheDocumentation) {
-    hs::Config c = hs::Config::from_options(sdk::Options{});
+    files::Config c = files::Config::from_options(sdk::Options{});
     EXPECT_EQ(c.directory, fs::canonical("."));
     EXPECT_EQ(c.index, (std::vector<std::string>{"index.html", "index.htm"}));
     EXPECT_TRUE(c.listing);

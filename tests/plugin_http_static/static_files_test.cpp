@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "http_static/static_files.hpp"
+#include "files/static_files.hpp"
 
-namespace hs = sockhost::plugins::http_static;
+namespace files = sockhost::plugins::files;
 namespace fs = std::filesystem;
 
 namespace {
@@ -19,30 +19,30 @@ namespace {
 // --- percent_decode / percent_encode_path ----------------------------------------
 
 TEST(PercentDecode, DecodesEscapesAndUtf8) {
-    EXPECT_EQ(hs::percent_decode("/a%20b"), "/a b");
-    EXPECT_EQ(hs::percent_decode("%C3%A9t%c3%a9"), "\xC3\xA9t\xC3\xA9");
-    EXPECT_EQ(hs::percent_decode("a+b"), "a+b");
-    EXPECT_EQ(hs::percent_decode(""), "");
+    EXPECT_EQ(files::percent_decode("/a%20b"), "/a b");
+    EXPECT_EQ(files::percent_decode("%C3%A9t%c3%a9"), "\xC3\xA9t\xC3\xA9");
+    EXPECT_EQ(files::percent_decode("a+b"), "a+b");
+    EXPECT_EQ(files::percent_decode(""), "");
 }
 
 TEST(PercentDecode, RejectsTruncatedOrNonHexEscapes) {
-    EXPECT_FALSE(hs::percent_decode("%"));
-    EXPECT_FALSE(hs::percent_decode("%2"));
-    EXPECT_FALSE(hs::percent_decode("a%zz"));
-    EXPECT_FALSE(hs::percent_decode("%%41"));
+    EXPECT_FALSE(files::percent_decode("%"));
+    EXPECT_FALSE(files::percent_decode("%2"));
+    EXPECT_FALSE(files::percent_decode("a%zz"));
+    EXPECT_FALSE(files::percent_decode("%%41"));
 }
 
 TEST(PercentEncodePath, QuotesLikePythonWithSlashSafe) {
-    EXPECT_EQ(hs::percent_encode_path("a b/c"), "a%20b/c");
-    EXPECT_EQ(hs::percent_encode_path("<script>&.txt"), "%3Cscript%3E%26.txt");
-    EXPECT_EQ(hs::percent_encode_path("a-b_c.d~e"), "a-b_c.d~e");
-    EXPECT_EQ(hs::percent_encode_path("\xC3\xA9"), "%C3%A9");
-    EXPECT_EQ(hs::percent_encode_path("\"x\":?#"), "%22x%22%3A%3F%23");
+    EXPECT_EQ(files::percent_encode_path("a b/c"), "a%20b/c");
+    EXPECT_EQ(files::percent_encode_path("<script>&.txt"), "%3Cscript%3E%26.txt");
+    EXPECT_EQ(files::percent_encode_path("a-b_c.d~e"), "a-b_c.d~e");
+    EXPECT_EQ(files::percent_encode_path("\xC3\xA9"), "%C3%A9");
+    EXPECT_EQ(files::percent_encode_path("\"x\":?#"), "%22x%22%3A%3F%23");
 }
 
 // --- parse_target -------------------------------------------------------------
 
-hs::TargetResult target(std::string_view t, bool dot = false) { return hs::parse_target(t, dot); }
+files::TargetResult target(std::string_view t, bool dot = false) { return files::parse_target(t, dot); }
 
 TEST(ParseTarget, SplitsQueryAndFragmentBeforeDecoding) {
     auto r = target("/a%3Fb/c.txt?x=1&y=%2F#frag?z");
@@ -164,22 +164,22 @@ TEST(ParseTarget, KeepsUtf8Names) {
 // --- join / is_within / resolve_within / status_for_errno ------------------------
 
 TEST(Containment, IsWithinComparesWholeComponents) {
-    EXPECT_TRUE(hs::is_within("/srv/www", "/srv/www"));
-    EXPECT_TRUE(hs::is_within("/srv/www", "/srv/www/a/b"));
-    EXPECT_TRUE(hs::is_within("/srv/www/", "/srv/www/a"));
-    EXPECT_FALSE(hs::is_within("/srv/www", "/srv/www2/a"));
-    EXPECT_FALSE(hs::is_within("/srv/www", "/srv"));
-    EXPECT_FALSE(hs::is_within("/srv/www", "/etc/passwd"));
-    EXPECT_TRUE(hs::is_within("/", "/etc"));
+    EXPECT_TRUE(files::is_within("/srv/www", "/srv/www"));
+    EXPECT_TRUE(files::is_within("/srv/www", "/srv/www/a/b"));
+    EXPECT_TRUE(files::is_within("/srv/www/", "/srv/www/a"));
+    EXPECT_FALSE(files::is_within("/srv/www", "/srv/www2/a"));
+    EXPECT_FALSE(files::is_within("/srv/www", "/srv"));
+    EXPECT_FALSE(files::is_within("/srv/www", "/etc/passwd"));
+    EXPECT_TRUE(files::is_within("/", "/etc"));
 }
 
 TEST(Containment, JoinSegmentsIsLexical) {
-    EXPECT_EQ(hs::join_segments("/r", {"a", "b c"}), fs::path("/r/a/b c"));
-    EXPECT_EQ(hs::join_segments("/r", {}), fs::path("/r"));
-    EXPECT_EQ(hs::join_segments_native("/r", {"a", "b c"}), "/r/a/b c");
-    EXPECT_EQ(hs::join_segments_native("/r/", {"a"}), "/r/a");
-    EXPECT_EQ(hs::join_segments_native("/", {"a", "b"}), "/a/b");
-    EXPECT_EQ(hs::join_segments_native("/r", {}), "/r");
+    EXPECT_EQ(files::join_segments("/r", {"a", "b c"}), fs::path("/r/a/b c"));
+    EXPECT_EQ(files::join_segments("/r", {}), fs::path("/r"));
+    EXPECT_EQ(files::join_segments_native("/r", {"a", "b c"}), "/r/a/b c");
+    EXPECT_EQ(files::join_segments_native("/r/", {"a"}), "/r/a");
+    EXPECT_EQ(files::join_segments_native("/", {"a", "b"}), "/a/b");
+    EXPECT_EQ(files::join_segments_native("/r", {}), "/r");
 }
 
 class ResolveWithin : public ::testing::Test {
@@ -201,41 +201,41 @@ protected:
 
 TEST_F(ResolveWithin, AcceptsFilesAndInsideSymlinks) {
     fs::path resolved;
-    EXPECT_EQ(hs::resolve_within(root_, root_ / "sub" / "f.txt", resolved), 0);
+    EXPECT_EQ(files::resolve_within(root_, root_ / "sub" / "f.txt", resolved), 0);
     EXPECT_EQ(resolved, root_ / "sub" / "f.txt");
-    EXPECT_EQ(hs::resolve_within(root_, root_ / "in", resolved), 0);
+    EXPECT_EQ(files::resolve_within(root_, root_ / "in", resolved), 0);
     EXPECT_EQ(resolved, root_ / "sub" / "f.txt");
-    EXPECT_EQ(hs::resolve_within(root_, root_, resolved), 0);
+    EXPECT_EQ(files::resolve_within(root_, root_, resolved), 0);
 }
 
 TEST_F(ResolveWithin, RefusesSymlinksLeavingTheRoot) {
     fs::path resolved = "unchanged";
-    EXPECT_EQ(hs::resolve_within(root_, root_ / "out", resolved), EXDEV);
+    EXPECT_EQ(files::resolve_within(root_, root_ / "out", resolved), EXDEV);
     EXPECT_EQ(resolved, fs::path("unchanged"));
-    EXPECT_EQ(hs::status_for_errno(EXDEV), 403);
+    EXPECT_EQ(files::status_for_errno(EXDEV), 403);
 }
 
 TEST_F(ResolveWithin, ReportsErrnoForMissingPaths) {
     fs::path resolved;
-    EXPECT_EQ(hs::resolve_within(root_, root_ / "nope", resolved), ENOENT);
-    EXPECT_EQ(hs::resolve_within(root_, root_ / "sub" / "f.txt" / "x", resolved), ENOTDIR);
+    EXPECT_EQ(files::resolve_within(root_, root_ / "nope", resolved), ENOENT);
+    EXPECT_EQ(files::resolve_within(root_, root_ / "sub" / "f.txt" / "x", resolved), ENOTDIR);
 }
 
 TEST(StatusForErrno, MapsTheUsualErrors) {
-    EXPECT_EQ(hs::status_for_errno(ENOENT), 404);
-    EXPECT_EQ(hs::status_for_errno(ENOTDIR), 404);
-    EXPECT_EQ(hs::status_for_errno(ENAMETOOLONG), 404);
-    EXPECT_EQ(hs::status_for_errno(ELOOP), 404);
-    EXPECT_EQ(hs::status_for_errno(EACCES), 403);
-    EXPECT_EQ(hs::status_for_errno(EPERM), 403);
-    EXPECT_EQ(hs::status_for_errno(EIO), 500);
-    EXPECT_EQ(hs::status_for_errno(EMFILE), 500);
+    EXPECT_EQ(files::status_for_errno(ENOENT), 404);
+    EXPECT_EQ(files::status_for_errno(ENOTDIR), 404);
+    EXPECT_EQ(files::status_for_errno(ENAMETOOLONG), 404);
+    EXPECT_EQ(files::status_for_errno(ELOOP), 404);
+    EXPECT_EQ(files::status_for_errno(EACCES), 403);
+    EXPECT_EQ(files::status_for_errno(EPERM), 403);
+    EXPECT_EQ(files::status_for_errno(EIO), 500);
+    EXPECT_EQ(files::status_for_errno(EMFILE), 500);
 }
 
 // --- MIME types ----------------------------------------------------------------
 
 TEST(MimeTypes, ParsesMimeTypesTextAndLowercasesExtensions) {
-    auto m = hs::MimeTypes::from_text(
+    auto m = files::MimeTypes::from_text(
         "# comment\n"
         "text/x-foo   foo FOO2 # trailing comment\n"
         "application/x-empty\n"
@@ -253,7 +253,7 @@ TEST(MimeTypes, ParsesMimeTypesTextAndLowercasesExtensions) {
 }
 
 TEST(MimeTypes, FileOverridesDefaultsAndLaterLinesWin) {
-    auto m = hs::MimeTypes::from_text("text/x-html html\ntext/x-two two\ntext/x-second two\n");
+    auto m = files::MimeTypes::from_text("text/x-html html\ntext/x-two two\ntext/x-second two\n");
     EXPECT_EQ(m.lookup("a.html"), "text/x-html");
     EXPECT_EQ(m.lookup("a.two"), "text/x-second");
     EXPECT_EQ(m.lookup("a.png"), "image/png");     // default kept
@@ -261,7 +261,7 @@ TEST(MimeTypes, FileOverridesDefaultsAndLaterLinesWin) {
 }
 
 TEST(MimeTypes, AddsUtf8CharsetToTextJavascriptAndJson) {
-    auto m = hs::MimeTypes::from_text(
+    auto m = files::MimeTypes::from_text(
         "text/html html\napplication/javascript js\napplication/json json\nimage/png png\n", false);
     EXPECT_EQ(m.content_type("a.html"), "text/html; charset=utf-8");
     EXPECT_EQ(m.content_type("a.js"), "application/javascript; charset=utf-8");
@@ -271,8 +271,8 @@ TEST(MimeTypes, AddsUtf8CharsetToTextJavascriptAndJson) {
 }
 
 TEST(MimeTypes, SystemTableIsLoadedOnceAndKnowsCommonTypes) {
-    const hs::MimeTypes& a = hs::MimeTypes::system();
-    const hs::MimeTypes& b = hs::MimeTypes::system();
+    const files::MimeTypes& a = files::MimeTypes::system();
+    const files::MimeTypes& b = files::MimeTypes::system();
     EXPECT_EQ(&a, &b);
     EXPECT_EQ(a.lookup("index.html"), "text/html");
     EXPECT_EQ(a.lookup("x.PNG"), "image/png");
@@ -284,15 +284,15 @@ TEST(MimeTypes, SystemTableIsLoadedOnceAndKnowsCommonTypes) {
 // --- listing ------------------------------------------------------------------------
 
 TEST(Listing, SortsCaseInsensitivelyLikePython) {
-    std::vector<hs::ListingEntry> e{{"b"}, {"A"}, {"a"}, {"C"}, {"_x"}};
-    hs::sort_listing(e);
+    std::vector<files::ListingEntry> e{{"b"}, {"A"}, {"a"}, {"C"}, {"_x"}};
+    files::sort_listing(e);
     std::vector<std::string> names;
     for (auto& x : e) names.push_back(x.name);
     EXPECT_EQ(names, (std::vector<std::string>{"_x", "A", "a", "b", "C"}));   // "_" < "a", as in Python
 }
 
 TEST(Listing, EscapesNamesQuotesLinksAndMarksDirsAndLinks) {
-    std::string html = hs::render_listing(
+    std::string html = files::render_listing(
         "/<dir>&/", {{"<script>&.txt"}, {"sub dir", true}, {"link", false, true}, {"dl", true, true}});
     EXPECT_NE(html.find("<title>Directory listing for /&lt;dir&gt;&amp;/</title>"), std::string::npos);
     EXPECT_NE(html.find("<h1>Directory listing for /&lt;dir&gt;&amp;/</h1>"), std::string::npos);
@@ -307,7 +307,7 @@ TEST(Listing, EscapesNamesQuotesLinksAndMarksDirsAndLinks) {
 }
 
 TEST(Listing, NameWithColonStaysARelativeLink) {
-    std::string html = hs::render_listing("/", {{"javascript:alert(1)"}});
+    std::string html = files::render_listing("/", {{"javascript:alert(1)"}});
     EXPECT_NE(html.find("href=\"javascript%3Aalert%281%29\""), std::string::npos);
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Pure decision logic of http_static: see static_files.hpp.
+// Pure decision logic of file serving: see static_files.hpp.
 #include "static_files.hpp"
 
 #include <sockhost/sdk/http/ascii.hpp>
@@ -14,7 +14,7 @@
 #include <iterator>
 #include <sstream>
 
-namespace sockhost::plugins::http_static {
+namespace sockhost::plugins::files {
 
 namespace {
 
@@ -368,4 +368,4 @@ std::string render_listing(std::string_view display_path, const std::vector<List
     return r;
 }
 
-}  // namespace sockhost::plugins::http_static
+}  // namespace sockhost::plugins::files

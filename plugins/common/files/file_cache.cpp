@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// FileCache: the open-file cache of one http_static server.
+// FileCache: the open-file cache of one server.
 #include "file_cache.hpp"
 
 #include <unistd.h>
@@ -11,16 +11,13 @@
 #include <sockhost/sdk/http/date.hpp>
 #include <sockhost/sdk/http/etag.hpp>
 
-#include "http_static.hpp"
+#include "open_file.hpp"
 #include "static_files.hpp"
 
-namespace sockhost::plugins::http_static {
+namespace sockhost::plugins::files {
 
-CachedFile::CachedFile(int fd_in, const struct stat& st_in) : fd(fd_in), st(st_in) {}
-
-CachedFile::~CachedFile() {
-    if (fd >= 0) ::close(fd);
-}
+CachedFile::CachedFile(sdk::posix::UniqueFd fd_in, const struct stat& st_in)
+    : fd(std::move(fd_in)), st(st_in) {}
 
 bool same_file_version(const struct stat& a, const struct stat& b) {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
@@ -53,20 +50,17 @@ std::optional<std::string> read_whole(int fd, std::size_t size) {
 
 }  // namespace
 
-std::shared_ptr<const CachedFile> FileCache::build(int fd, const struct stat& st, std::string_view name) const {
-    auto file = std::make_shared<CachedFile>(fd, st);
+std::shared_ptr<const CachedFile> FileCache::build(sdk::posix::UniqueFd fd, const struct stat& st,
+                                                   std::string_view name) const {
+    auto file = std::make_shared<CachedFile>(std::move(fd), st);
     file->last_modified = sdk::http::format_http_date(st.st_mtim.tv_sec);
     if (settings_.etag) file->etag = sdk::http::make_etag(st);
     file->content_type = MimeTypes::system().content_type(name);
     file->content_length = std::to_string(st.st_size);
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size <= settings_.inline_max) {
-        file->body = read_whole(fd, size);
-        if (file->body) {
-            // Only the body is ever sent: do not hold an fd for it.
-            ::close(file->fd);
-            file->fd = -1;
-        }
+        file->body = read_whole(file->fd.get(), size);
+        if (file->body) file->fd.reset();   // only the body is ever sent: hold no fd for it
     }
     return file;
 }
@@ -101,7 +95,7 @@ int FileCache::open(const std::string& key, std::string_view name, const Opener&
     std::shared_ptr<const CachedFile> fresh;
     if (old && same_file_version(old->st, file.stat())) {
         fresh = std::move(old);   // unchanged: keep the entry (and its inline body)
-        ::close(file.release());
+        file.close();
     } else {
         const struct stat st = file.stat();
         fresh = build(file.release(), st, name);
@@ -166,4 +160,4 @@ std::size_t FileCache::size() const {
     return index_.size();
 }
 
-}  // namespace sockhost::plugins::http_static
+}  // namespace sockhost::plugins::files

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Pure decision logic of http_static (no sockets, no handler): URL -> file
+// Pure decision logic of file serving (no sockets, no handler): URL -> file
 // mapping with containment, MIME types, directory listing HTML. Python
 // counterpart: the helpers of http.server.SimpleHTTPRequestHandler
 // (translate_path, guess_type, list_directory). The RFC 9110 generics it
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sockhost::plugins::http_static {
+namespace sockhost::plugins::files {
 
 // --- URL encoding -----------------------------------------------------------
 
@@ -89,7 +89,7 @@ bool is_within(const std::filesystem::path& root, const std::filesystem::path& p
 int resolve_within(const std::filesystem::path& canonical_root, const std::filesystem::path& path,
                    std::filesystem::path& resolved);
 
-/// The one errno -> HTTP status mapping of the plugin: ENOENT, ENOTDIR,
+/// The one errno -> HTTP status mapping of file serving: ENOENT, ENOTDIR,
 /// ENAMETOOLONG, ELOOP -> 404; EACCES, EPERM, EXDEV (outside the root) -> 403;
 /// anything else -> 500.
 int status_for_errno(int err);
@@ -141,4 +141,4 @@ void sort_listing(std::vector<ListingEntry>& entries);
 /// rendered in the order given (call sort_listing first).
 std::string render_listing(std::string_view display_path, const std::vector<ListingEntry>& entries);
 
-}  // namespace sockhost::plugins::http_static
+}  // namespace sockhost::plugins::files

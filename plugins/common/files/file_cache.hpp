@@ -18,7 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace sockhost::plugins::http_static {
+#include <sockhost/sdk/posix/unique_fd.hpp>
+
+namespace sockhost::plugins::files {
 
 class OpenFile;
 
@@ -27,15 +29,11 @@ class OpenFile;
 /// closed when the last std::shared_ptr to it goes, so a request still
 /// sending the file keeps it open after the cache has dropped the entry.
 struct CachedFile {
-    /// Takes ownership of `fd` (may be -1).
-    CachedFile(int fd, const struct stat& st);
-    ~CachedFile();
-    CachedFile(const CachedFile&) = delete;
-    CachedFile& operator=(const CachedFile&) = delete;
+    CachedFile(sdk::posix::UniqueFd fd, const struct stat& st);
 
-    /// The open file for sendfile; -1 for an inline file (its `body` is
+    /// The open file for sendfile; none for an inline file (its `body` is
     /// all that is ever sent, so the fd is closed as soon as it is read).
-    int fd = -1;
+    sdk::posix::UniqueFd fd;
     struct stat st {};
     // The response fields, formatted once.
     std::string last_modified;          // IMF-fixdate of st_mtim
@@ -111,7 +109,8 @@ private:
     };
     using List = std::list<Entry>;   // most recently used first
 
-    std::shared_ptr<const CachedFile> build(int fd, const struct stat& st, std::string_view name) const;
+    std::shared_ptr<const CachedFile> build(sdk::posix::UniqueFd fd, const struct stat& st,
+                                            std::string_view name) const;
     /// Inserts or replaces `key`, evicting when full; what it lets go of
     /// goes to `dropped`, to be released (fds closed) after unlocking.
     /// Mutex held.
@@ -132,4 +131,4 @@ private:
 /// st_size, st_mtim and st_ctim all equal.
 bool same_file_version(const struct stat& a, const struct stat& b);
 
-}  // namespace sockhost::plugins::http_static
+}  // namespace sockhost::plugins::files
