@@ -7,7 +7,6 @@
 // connection.
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,25 +15,16 @@
 #include <map>
 #include <system_error>
 
+#include <sockhost/sdk/posix/pidfd.hpp>
+#include <sockhost/sdk/posix/unique_fd.hpp>
+
 #include "host/concurrency/concurrency.hpp"
-#include "host/posix/unique_fd.hpp"
 
 namespace sockhost::host {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-/// pidfd_open(2) by syscall: glibc 2.36's <sys/pidfd.h> lacks C++ linkage.
-/// -1 on kernels before 5.3; the model then polls instead.
-int pidfd_open(pid_t pid) {
-#ifdef SYS_pidfd_open
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#else
-    (void)pid;
-    return -1;
-#endif
-}
 
 /// The server a forked child serves, for its SIGTERM handler.
 RequestSink* g_child_server = nullptr;
@@ -90,7 +80,7 @@ public:
             ::_exit(status);
         }
         Child child;
-        child.pidfd.reset(pidfd_open(pid));
+        child.pidfd.reset(sdk::posix::pidfd_open(pid));
         child.client = request.client.to_string();
         server.close_request(request);
         children_.emplace(pid, std::move(child));
@@ -137,7 +127,7 @@ public:
 
 private:
     struct Child {
-        UniqueFd pidfd;
+        sdk::posix::UniqueFd pidfd;
         std::string client;
     };
 

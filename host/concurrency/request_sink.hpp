@@ -11,16 +11,15 @@
 #include <sockhost/sdk/base_request_handler.hpp>
 #include <sockhost/sdk/byte_stream.hpp>
 #include <sockhost/sdk/plugin.hpp>
+#include <sockhost/sdk/posix/unique_fd.hpp>
 #include <sockhost/sdk/server_context.hpp>
 #include <sockhost/sdk/socket_address.hpp>
-
-#include "host/posix/unique_fd.hpp"
 
 namespace sockhost::host {
 
 /// One request taken off a server socket.
 struct PendingRequest {
-    UniqueFd connection;          // stream transports: the accepted socket
+    sdk::posix::UniqueFd connection;   // stream transports: the accepted socket
     /// Stream transports: the connection's byte stream, made by the model
     /// (the event model's) or by make_handler() (a blocking SocketStream).
     std::unique_ptr<sdk::ByteStream> stream;

@@ -33,11 +33,11 @@
 #include <string>
 
 #include <sockhost/sdk/plugin.hpp>
+#include <sockhost/sdk/posix/unique_fd.hpp>
 #include <sockhost/sdk/server_context.hpp>
 
 #include "host/concurrency/request_sink.hpp"
 #include "host/config.hpp"
-#include "host/posix/unique_fd.hpp"
 
 namespace sockhost::host {
 
@@ -118,7 +118,7 @@ protected:
     bool handle_request_noblock(bool* exhausted = nullptr);
 
     ServerConfig config_;
-    UniqueFd socket_;
+    sdk::posix::UniqueFd socket_;
     sdk::SocketAddress server_address_;
     bool remove_socket_file_ = true;
     bool accept_nonblocking_ = false;
@@ -139,7 +139,7 @@ private:
     sdk::HandlerFactory factory_;
     sdk::Protocol protocol_;
     std::unique_ptr<ConcurrencyModel> model_;
-    UniqueFd wake_;                                   // eventfd: shutdown() wakes the loop
+    sdk::posix::UniqueFd wake_;                       // eventfd: shutdown() wakes the loop
     std::atomic<bool> shutdown_requested_{false};
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point accept_paused_until_{};

@@ -37,7 +37,7 @@ void prepare_unix_path(const std::string& path, int type) {
     if (!S_ISSOCK(st.st_mode))
         throw std::system_error(std::make_error_code(std::errc::file_exists),
                                 path + " exists and is not a socket; not removing it");
-    UniqueFd probe(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    sdk::posix::UniqueFd probe(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
     sockaddr_un un{};
     un.sun_family = AF_UNIX;
     path.copy(un.sun_path, sizeof un.sun_path - 1);

@@ -21,10 +21,11 @@
 #include <sockhost/sdk/stream_request_handler.hpp>
 #include <sockhost/sdk/testkit.hpp>
 
+#include <sockhost/sdk/posix/unique_fd.hpp>
+
 #include "host/concurrency/concurrency.hpp"
 #include "host/concurrency/event/connection.hpp"
 #include "host/concurrency/event/ready_list.hpp"
-#include "host/posix/unique_fd.hpp"
 
 namespace sockhost::host {
 namespace {
@@ -172,7 +173,7 @@ public:
 
 private:
     sdk::Protocol protocol_;
-    UniqueFd never_ready_;   // the "listening socket": never readable
+    sdk::posix::UniqueFd never_ready_;   // the "listening socket": never readable
     sdk::testkit::FakeServer context_;
     mutable std::mutex mutex_;
     mutable std::vector<std::string> lines_;
@@ -180,7 +181,7 @@ private:
 
 /// A connection as accept() would give it: our end non-blocking.
 struct Client {
-    UniqueFd fd;
+    sdk::posix::UniqueFd fd;
     PendingRequest request;
     Client() {
         int fds[2];

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include <sockhost/sdk/errors.hpp>
+#include <sockhost/sdk/posix/unique_fd.hpp>
 
-#include "host/posix/unique_fd.hpp"
 #include "host/streams/socket_stream.hpp"
 
 namespace sockhost::host {
@@ -25,8 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 /// A connected pair: `ours` non-blocking (as the event model's) or not.
 struct Pair {
-    UniqueFd ours;
-    UniqueFd peer;
+    sdk::posix::UniqueFd ours;
+    sdk::posix::UniqueFd peer;
     explicit Pair(bool nonblocking) {
         int fds[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0, fds) != 0)
@@ -90,7 +90,7 @@ TEST(DeferringSocketStream, AQueueAtItsLimitMakesTheNextWriteWaitBoundedByTheTim
 
 TEST(DeferringSocketStream, QueuesAFileRangeAsADescriptorAndSendsItLater) {
     char name[] = "/tmp/sockhost-stream-XXXXXX";
-    UniqueFd file(::mkstemp(name));
+    sdk::posix::UniqueFd file(::mkstemp(name));
     ASSERT_TRUE(file);
     ::unlink(name);
     const std::string content = pattern(300 * 1024);

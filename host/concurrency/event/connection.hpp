@@ -9,8 +9,8 @@
 
 #include <sockhost/sdk/base_request_handler.hpp>
 #include <sockhost/sdk/byte_stream.hpp>
+#include <sockhost/sdk/posix/unique_fd.hpp>
 
-#include "host/posix/unique_fd.hpp"
 #include "host/streams/socket_stream.hpp"
 
 namespace sockhost::host::event {
@@ -43,7 +43,7 @@ enum class Action {
 /// model needs).
 struct Connection {
     std::uint64_t id = 0;                               // the epoll key
-    UniqueFd socket;                                    // the accepted connection
+    sdk::posix::UniqueFd socket;                        // the accepted connection
     std::unique_ptr<DeferringSocketStream> stream;      // over `socket`; the handler's rfile/wfile
     std::unique_ptr<sdk::BaseRequestHandler> handler;
     State state = State::fresh;

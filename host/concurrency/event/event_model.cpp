@@ -100,7 +100,7 @@ std::size_t EventModel::default_threads() {
     return cores > 0 ? cores : 1;
 }
 
-void EventModel::signal(const UniqueFd& efd) {
+void EventModel::signal(const sdk::posix::UniqueFd& efd) {
     if (!efd) return;
     const std::uint64_t one = 1;
     [[maybe_unused]] auto r = ::write(efd.get(), &one, sizeof one);

@@ -32,12 +32,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sockhost/sdk/posix/unique_fd.hpp>
+
 #include "host/concurrency/concurrency.hpp"
 #include "host/concurrency/event/acceptor.hpp"
 #include "host/concurrency/event/connection.hpp"
 #include "host/concurrency/event/lingerer.hpp"
 #include "host/concurrency/event/ready_list.hpp"
-#include "host/posix/unique_fd.hpp"
 
 namespace sockhost::host::event {
 
@@ -77,7 +78,7 @@ private:
     void note_overload(std::string_view what);
     void enqueue(Connection& c, Action action);   // under mutex_
     std::unique_ptr<Connection> take(ConnMap::iterator it);   // under mutex_
-    static void signal(const UniqueFd& efd);
+    static void signal(const sdk::posix::UniqueFd& efd);
     static std::size_t default_threads();
 
     // turn.cpp
@@ -99,10 +100,10 @@ private:
 
     RequestSink* server_ = nullptr;   // set by start(), before the pool exists
     bool stream_ = false;             // a stream server (set before the pool reads it)
-    UniqueFd epoll_;                  // connections, the server socket, the eventfds; the pool waits here
-    UniqueFd jobs_efd_;               // the job queue is not empty (EPOLLONESHOT)
-    UniqueFd stop_efd_;               // the pool is to leave (level-triggered)
-    UniqueFd wake_efd_;               // ready_ has connections for a waiting thread
+    sdk::posix::UniqueFd epoll_;      // connections, the server socket, the eventfds; the pool waits here
+    sdk::posix::UniqueFd jobs_efd_;   // the job queue is not empty (EPOLLONESHOT)
+    sdk::posix::UniqueFd stop_efd_;   // the pool is to leave (level-triggered)
+    sdk::posix::UniqueFd wake_efd_;   // ready_ has connections for a waiting thread
     std::unique_ptr<Acceptor> acceptor_;
     bool takes_socket_ = false;       // loop thread: the pool has the server socket
     Lingerer lingerer_;

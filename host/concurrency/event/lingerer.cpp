@@ -14,7 +14,7 @@ void Lingerer::start() {
     if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
 }
 
-void Lingerer::add(UniqueFd socket) {
+void Lingerer::add(sdk::posix::UniqueFd socket) {
     const int fd = socket.get();
     std::lock_guard lock(mutex_);
     epoll_event ev{};
@@ -29,7 +29,7 @@ void Lingerer::service() {
     if (empty()) return;
     epoll_event events[64];
     const int n = ::epoll_wait(epoll_.get(), events, 64, 0);
-    std::vector<UniqueFd> done;   // closed after the lock
+    std::vector<sdk::posix::UniqueFd> done;   // closed after the lock
     {
         std::lock_guard lock(mutex_);
         for (int i = 0; i < n; ++i) {

@@ -8,7 +8,8 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "host/posix/unique_fd.hpp"
+#include <sockhost/sdk/posix/unique_fd.hpp>
+
 #include "host/servers/lingering_close.hpp"
 
 namespace sockhost::host::event {
@@ -23,7 +24,7 @@ public:
     void start();
     /// Takes `socket` (write side shut) and drains it; closes it at once when
     /// it cannot be watched. Any thread.
-    void add(UniqueFd socket);
+    void add(sdk::posix::UniqueFd socket);
     /// Loop thread: drains the ready ones, closes the finished and expired.
     void service();
     /// Closes every one (the server is closing).
@@ -34,10 +35,10 @@ public:
 
 private:
     struct Entry {
-        UniqueFd socket;
+        sdk::posix::UniqueFd socket;
         LingeringClose close;
     };
-    UniqueFd epoll_;
+    sdk::posix::UniqueFd epoll_;
     std::mutex mutex_;
     std::unordered_map<int, Entry> by_fd_;   // keyed by the socket's descriptor
     std::atomic<std::size_t> count_{0};
