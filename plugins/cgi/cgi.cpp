@@ -2,22 +2,19 @@
 // CGIHTTPRequestHandler and the cgi option handling.
 #include "cgi.hpp"
 
-#include <poll.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <utility>
+
+#include "cgi_exchange.hpp"
 
 namespace sockhost::plugins::cgi {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using files::UrlPath;
 
 // --- options -------------------------------------------------------------------
@@ -93,8 +90,6 @@ public:
 private:
     CgiLimiter& limiter_;
 };
-
-constexpr std::size_t kIoChunk = 64 * 1024;
 
 }  // namespace
 
@@ -226,227 +221,7 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
             send_error(502, "CGI script could not be started");
         return std::nullopt;
     }
-    return pump(proc, script_name, with_body && has_body());
-}
-
-std::optional<std::string> CGIHTTPRequestHandler::pump(CgiProcess& proc, const std::string& script_name,
-                                                       bool with_body) {
-    const auto deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cgi_->cgi_timeout));
-    const std::string tag = "cgi: " + script_name + ": ";
-    LineSplitter stderr_lines([this, &tag](std::string_view line) {
-        log(sdk::LogLevel::warning, tag + std::string(line));
-    });
-
-    // Output side.
-    std::string head;                 // stdout until the header block is complete
-    bool head_done = false;
-    bool head_sent = false;
-    std::optional<std::uint64_t> remaining;   // the script's Content-Length left to send
-    bool overrun_logged = false;
-    std::optional<std::string> redirect;      // a local redirect: output discarded
-    std::string invalid;                      // why the header block was refused
-
-    // Input side: request body -> stdin.
-    bool feed = with_body;
-    const std::optional<std::uint64_t> declared = content_length();
-    std::uint64_t fed = 0;   // body bytes read from the client so far
-    bool first_read_done = false;
-    std::string pending;
-    std::size_t pending_pos = 0;
-    if (!feed) proc.close_stdin();
-    const int sock = connection().fd();
-
-    std::string buf(kIoChunk, '\0');
-    auto write_out = [&](std::string_view data) {
-        if (data.empty()) return;
-        if (remaining) {
-            if (data.size() > *remaining) {
-                if (!overrun_logged)
-                    log(sdk::LogLevel::warning, tag + "more output than its Content-Length; cut");
-                overrun_logged = true;
-                data = data.substr(0, static_cast<std::size_t>(*remaining));
-            }
-            *remaining -= data.size();
-            if (data.empty()) return;
-        }
-        write_body(data);   // one chunk each when the response is chunked
-    };
-    auto on_stdout = [&](std::string_view data) {
-        if (redirect || !invalid.empty()) return;   // discarding
-        if (head_done) {
-            write_out(data);
-            return;
-        }
-        head.append(data);
-        HeaderBlockResult r = parse_header_block(head);
-        if (r.state == HeaderBlockResult::State::need_more) return;
-        if (r.state == HeaderBlockResult::State::invalid) {
-            invalid = r.error;
-            return;
-        }
-        head_done = true;
-        CgiResponse& resp = r.response;
-        if (resp.kind == CgiResponse::Kind::local_redirect) {
-            redirect = *resp.location;
-            return;
-        }
-        send_response(resp.status, resp.reason);
-        for (const auto& [name, value] : resp.fields) send_header(name, value);
-        const bool no_content = resp.status == 204 || resp.status == 304;
-        if (resp.content_length && resp.status != 204) {
-            send_header("Content-Length", std::to_string(*resp.content_length));
-            remaining = *resp.content_length;
-        } else if (!no_content && command != "HEAD" && request_version == "HTTP/1.1") {
-            send_header("Transfer-Encoding", "chunked");   // RFC 9112 7.1: write_body frames it
-        }
-        // Otherwise (HTTP/1.0) the body ends when the connection closes (RFC 9112 6.3).
-        end_headers();
-        head_sent = true;
-        std::string rest = head.substr(r.consumed);
-        head.clear();
-        head.shrink_to_fit();
-        write_out(rest);
-    };
-    // Reads once from a non-blocking pipe: false at EOF (the caller closes it).
-    auto drain = [&buf](int fd, auto&& sink) -> bool {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n > 0) {
-            sink(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-            return true;
-        }
-        return n < 0 && (errno == EAGAIN || errno == EINTR);
-    };
-    auto refill = [&]() {
-        // Streams the body: at most kIoChunk bytes held at a time.
-        pending.resize(kIoChunk);
-        std::size_t n = read_body_some(pending.data(), pending.size());
-        pending.resize(n);
-        pending_pos = 0;
-        fed += n;
-        if (n == 0) {
-            feed = false;
-            proc.close_stdin();
-        }
-    };
-
-    bool timed_out = false;
-    for (;;) {
-        if (!invalid.empty()) break;
-        const bool out_open = proc.stdout_fd() >= 0;
-        const bool err_open = proc.stderr_fd() >= 0;
-        if (!out_open && !err_open && proc.try_reap()) break;
-        if (proc.reaped() && proc.stdin_fd() >= 0) {
-            feed = false;   // nobody left to read it
-            proc.close_stdin();
-        }
-        auto now = Clock::now();
-        if (now >= deadline) {
-            timed_out = true;
-            break;
-        }
-        // Body bytes already buffered need no wait on the socket; neither
-        // does learning that a Content-Length body is complete (EOF to stdin).
-        // The first read is unconditional: a client that sent "Expect:
-        // 100-continue" sends nothing until read_body_some invites it (RFC
-        // 9110 10.1.1); that read waits at most body_timeout.
-        if (feed && proc.stdin_fd() >= 0 && pending_pos == pending.size() &&
-            (sock < 0 || !rfile().buffered().empty() || (declared && fed >= *declared) || !first_read_done)) {
-            first_read_done = true;
-            refill();
-            continue;
-        }
-
-        pollfd fds[5];
-        nfds_t nfds = 0;
-        int i_out = -1, i_err = -1, i_in = -1, i_sock = -1, i_pid = -1;
-        if (out_open) fds[i_out = static_cast<int>(nfds++)] = {proc.stdout_fd(), POLLIN, 0};
-        if (err_open) fds[i_err = static_cast<int>(nfds++)] = {proc.stderr_fd(), POLLIN, 0};
-        if (proc.stdin_fd() >= 0 && pending_pos < pending.size())
-            fds[i_in = static_cast<int>(nfds++)] = {proc.stdin_fd(), POLLOUT, 0};
-        else if (feed && proc.stdin_fd() >= 0 && sock >= 0)
-            fds[i_sock = static_cast<int>(nfds++)] = {sock, POLLIN, 0};
-        if (!out_open && !err_open && proc.pid_fd() >= 0)
-            fds[i_pid = static_cast<int>(nfds++)] = {proc.pid_fd(), POLLIN, 0};
-
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-        int wait_ms = static_cast<int>(std::min<long long>(left, 60'000));
-        if (!out_open && !err_open && proc.pid_fd() < 0) wait_ms = std::min(wait_ms, 10);   // no pidfd: poll
-        int ready = 0;
-        if (wfile().pending() > 0) {
-            // Output waiting in wfile: send it before sleeping, not before
-            // reading what is already there (fewer, larger sends).
-            ready = ::poll(fds, nfds, 0);
-            if (ready == 0) {
-                wfile().flush();
-                ready = ::poll(fds, nfds, wait_ms);
-            }
-        } else {
-            ready = ::poll(fds, nfds, wait_ms);
-        }
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            throw std::system_error(errno, std::generic_category(), "poll");
-        }
-        if (ready == 0) {
-            if (!out_open && !err_open) proc.try_reap();
-            continue;
-        }
-        if (i_out >= 0 && fds[i_out].revents != 0 && !drain(proc.stdout_fd(), on_stdout)) proc.close_stdout();
-        if (i_err >= 0 && fds[i_err].revents != 0 &&
-            !drain(proc.stderr_fd(), [&](std::string_view d) { stderr_lines.feed(d); })) {
-            proc.close_stderr();
-            stderr_lines.finish();
-        }
-        if (i_in >= 0 && fds[i_in].revents != 0) {
-            ssize_t n = ::write(proc.stdin_fd(), pending.data() + pending_pos, pending.size() - pending_pos);
-            if (n > 0) {
-                pending_pos += static_cast<std::size_t>(n);
-            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                // EPIPE: the script closed stdin. The rest of the body is not
-                // its business; the base drains or closes.
-                feed = false;
-                pending.clear();
-                pending_pos = 0;
-                proc.close_stdin();
-            }
-        }
-        if (i_sock >= 0 && fds[i_sock].revents != 0) refill();
-        if (i_pid >= 0 && fds[i_pid].revents != 0) proc.try_reap();
-    }
-
-    if (timed_out) {
-        proc.kill_and_reap();
-        log(sdk::LogLevel::warning, tag + "timed out after " + std::to_string(cgi_->cgi_timeout) +
-                                        " s; process group killed");
-        if (!head_sent) {
-            send_error(504, "CGI script timed out");
-        } else {
-            abandon_response();   // a truncated body: only a close can say so
-        }
-        return std::nullopt;
-    }
-    if (!invalid.empty()) {
-        proc.kill_and_reap();
-        log(sdk::LogLevel::warning, tag + "invalid header block (" + invalid + ")");
-        send_error(502, "CGI script sent an invalid response");
-        return std::nullopt;
-    }
-    const int status = proc.wait_status();
-    const bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    if (!head_done) {
-        log(sdk::LogLevel::warning, tag + (head.empty() ? "no output" : "no complete header block") +
-                                        " (" + describe_wait_status(status) + ")");
-        send_error(502, "CGI script sent no valid response");
-        return std::nullopt;
-    }
-    if (failed) log(sdk::LogLevel::warning, tag + describe_wait_status(status));
-    if (redirect) return redirect;
-    if (remaining && *remaining > 0) {
-        log(sdk::LogLevel::warning, tag + "less output than its Content-Length");
-        close_connection = true;
-    }
-    return std::nullopt;
+    return CgiExchange(*this, proc, script_name, cgi_->cgi_timeout, with_body && has_body()).run();
 }
 
 }  // namespace sockhost::plugins::cgi

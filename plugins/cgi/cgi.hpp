@@ -23,7 +23,7 @@
 //   max_header_size        = 16384      # bytes, whole head -> 431
 //   max_body_size          = 10485760   # bytes; also caps what a script's stdin gets -> 413
 //   header_timeout         = 10.0       # s for the whole request head -> 408
-//   body_timeout           = 30.0       # s of body inactivity (also while a script waits for it)
+//   body_timeout           = 30.0       # s of body inactivity (while a script waits for it: up to twice that)
 //   send_timeout           = 30.0       # s of send inactivity (a slow client stalls the script)
 //   keepalive_timeout      = 15.0       # s idle between requests
 //   max_keepalive_requests = 1000       # then close
@@ -172,8 +172,6 @@ protected:
                                                bool with_body);
 
 private:
-    std::optional<std::string> pump(CgiProcess& proc, const std::string& script_name, bool with_body);
-
     std::shared_ptr<const CgiConfig> cgi_;
     std::shared_ptr<CgiLimiter> limiter_;
 };
