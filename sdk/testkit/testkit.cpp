@@ -35,19 +35,20 @@ std::vector<std::string> FakeServer::lines() const {
 }
 
 namespace {
-SocketAddress test_client() {
+
+/// A request from the test client, 127.0.0.1:40000.
+Request test_request() {
     sockaddr_in in{};
     in.sin_family = AF_INET;
     in.sin_port = htons(40000);
     in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return SocketAddress(reinterpret_cast<const sockaddr*>(&in), sizeof in);
-}
-}  // namespace
-
-Result run_stream(BaseRequestHandler& handler, ByteStream& stream, FakeServer& server) {
     Request request;
-    request.stream = &stream;
-    request.client = request.peer = test_client();
+    request.client = request.peer = SocketAddress(reinterpret_cast<const sockaddr*>(&in), sizeof in);
+    return request;
+}
+
+/// Runs `handler` on `request` as the host does; the caller adds the output.
+Result run_request(BaseRequestHandler& handler, const Request& request, FakeServer& server) {
     handler.bind(request, server);
     Result result;
     try {
@@ -55,8 +56,17 @@ Result run_stream(BaseRequestHandler& handler, ByteStream& stream, FakeServer& s
     } catch (...) {
         result.error = std::current_exception();
     }
-    if (auto* memory = dynamic_cast<MemoryStream*>(&stream)) result.output = memory->output();
     result.log = server.lines();
+    return result;
+}
+
+}  // namespace
+
+Result run_stream(BaseRequestHandler& handler, ByteStream& stream, FakeServer& server) {
+    Request request = test_request();
+    request.stream = &stream;
+    Result result = run_request(handler, request, server);
+    if (auto* memory = dynamic_cast<MemoryStream*>(&stream)) result.output = memory->output();
     return result;
 }
 
@@ -66,18 +76,10 @@ Result run_stream(BaseRequestHandler& handler, std::string input, FakeServer& se
 }
 
 Result run_datagram(BaseRequestHandler& handler, std::string datagram, FakeServer& server) {
-    Request request;
+    Request request = test_request();
     request.datagram = datagram;
-    request.client = request.peer = test_client();
-    handler.bind(request, server);
-    Result result;
-    try {
-        run_handler(handler);
-    } catch (...) {
-        result.error = std::current_exception();
-    }
+    Result result = run_request(handler, request, server);
     if (auto* d = dynamic_cast<DatagramRequestHandler*>(&handler)) result.output = d->reply();
-    result.log = server.lines();
     return result;
 }
 
