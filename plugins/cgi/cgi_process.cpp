@@ -132,7 +132,8 @@ struct ChildPlan {
     child_fail(report, errno);
 }
 
-int child_main(void* plan) { child_exec(*static_cast<const ChildPlan*>(plan)); }
+/// clone()'s entry point (the sanitizer builds fork instead).
+[[maybe_unused]] int child_main(void* plan) { child_exec(*static_cast<const ChildPlan*>(plan)); }
 
 /// Starts the child and returns its pid once it has exec'd (or failed);
 /// -1 and errno when it could not be made.
