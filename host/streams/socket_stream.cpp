@@ -302,6 +302,8 @@ void DeferringSocketStream::send_file(int in_fd, off_t offset, std::size_t count
 std::optional<std::size_t> DeferringSocketStream::try_recv(char* buffer, std::size_t size) {
     std::optional<std::size_t> n = recv_nowait(fd_, buffer, size);
     more_ = n && *n == size;
+    if (n && *n > 0) ++reads_;
+    if (n && *n == 0) eof_ = true;
     return n;
 }
 

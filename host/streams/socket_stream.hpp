@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -82,6 +83,11 @@ public:
     /// report it); false after a shorter read, "nothing yet", or when
     /// nothing was read.
     bool may_have_more() const { return more_; }
+    /// Reads that returned bytes so far, and whether one returned the end
+    /// of stream: a turn that read bytes but not the end, after the peer's
+    /// FIN was reported, has input waiting that epoll will not report again.
+    std::uint64_t reads() const { return reads_; }
+    bool saw_eof() const { return eof_; }
     /// Queued bytes (a file range counts as 4 KiB) past which a write waits.
     static constexpr std::size_t max_queued() { return 256 * 1024; }
 
@@ -99,6 +105,8 @@ private:
 
     int fd_;
     bool more_ = false;
+    bool eof_ = false;
+    std::uint64_t reads_ = 0;
     std::chrono::milliseconds timeout_;
     std::unique_ptr<Queue> queue_;
 };

@@ -50,19 +50,21 @@ TEST(EventConnection, ClaimTakesAWaitingConnectionAndMarksARunningOnePending) {
     EXPECT_FALSE(c.claim()) << "a queued connection belongs to its job";
 }
 
-TEST(EventConnection, ParkSaysReadyWhenSomethingFiredDuringTheTurnOrAHangupIsUnread) {
+TEST(EventConnection, ParkSaysReadyWhenSomethingFiredDuringTheTurnOrAReportedHangupIsUnread) {
     event::Connection c;
     const auto until = Clock::now() + 1s;
-    EXPECT_FALSE(c.park(event::State::parked, until, false));
+    EXPECT_FALSE(c.park(event::State::parked, until, false, false));
     EXPECT_EQ(c.state, event::State::parked);
     EXPECT_EQ(c.deadline, until);
     c.pending = true;
-    EXPECT_TRUE(c.park(event::State::parked, until, false));
+    EXPECT_TRUE(c.park(event::State::parked, until, false, false));
     EXPECT_FALSE(c.pending);
-    EXPECT_TRUE(c.park(event::State::parked, until, true)) << "the last read filled its buffer";
+    EXPECT_TRUE(c.park(event::State::parked, until, true, false)) << "the last read filled its buffer";
+    EXPECT_FALSE(c.park(event::State::parked, until, false, true)) << "no hangup reported";
     c.hangup = true;
-    EXPECT_TRUE(c.park(event::State::parked, until, false));
-    EXPECT_FALSE(c.park(event::State::parked, until, false)) << "a hangup makes it ready once";
+    EXPECT_TRUE(c.park(event::State::parked, until, false, true)) << "read data, not the end of stream";
+    EXPECT_TRUE(c.park(event::State::parked, until, false, true)) << "a hangup stays until the end is read";
+    EXPECT_FALSE(c.park(event::State::parked, until, false, false)) << "no read, or the end was read";
 }
 
 TEST(EventConnection, PastItsDeadlineAParkedOneTimesOutAndAWritingOneIsAborted) {

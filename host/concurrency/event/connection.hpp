@@ -54,10 +54,12 @@ struct Connection {
     bool registered = false;                            // in the pool's epoll set
     bool edge = false;                                  // registered edge-triggered (after its first park)
     bool pending = false;                               // became ready while running: serve again
-    /// epoll reported the peer's FIN (EPOLLRDHUP): after a turn whose reads
-    /// stopped short of it, the connection is ready again, since an
-    /// edge-triggered wait would never report it a second time.
+    /// epoll reported the peer's FIN (EPOLLRDHUP). Sticky: a turn that read
+    /// data but stopped short of the end of stream leaves the connection
+    /// ready, since edge-triggered epoll never reports that FIN again.
     bool hangup = false;
+    /// The stream's reads() when the current turn began.
+    std::uint64_t reads_before_turn = 0;
     Clock::time_point deadline{};                       // parked / writing until
 
     /// The job a connection past its deadline gets (parked: time it out;
@@ -86,14 +88,14 @@ struct Connection {
     }
 
     /// Ends a turn: the connection waits (`waiting`: parked or writing)
-    /// until `until`. Returns whether it is ready already (something fired
-    /// during the turn, or a hangup its reads have not reached, which
-    /// edge-triggered epoll will not report again, or `more_input`), so it
-    /// belongs on the ready list.
-    bool park(State waiting, Clock::time_point until, bool more_input) {
-        const bool ready = pending || more_input || hangup;
+    /// until `until`. Returns whether it is ready already, so it belongs on
+    /// the ready list: something fired during the turn; `more_input` (its
+    /// last read filled the buffer); or a hangup was reported and the turn
+    /// read data without reaching the end of stream (`short_of_eof`). Edge-
+    /// triggered epoll reports none of these again.
+    bool park(State waiting, Clock::time_point until, bool more_input, bool short_of_eof) {
+        const bool ready = pending || more_input || (hangup && short_of_eof);
         pending = false;
-        hangup = false;
         state = waiting;
         deadline = until;
         return ready;

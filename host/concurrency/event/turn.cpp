@@ -69,6 +69,7 @@ void EventModel::run(Connection& c) {
 EventModel::Turn EventModel::serve(Connection& c) {
     sdk::BaseRequestHandler& handler = *c.handler;
     Turn t;
+    c.reads_before_turn = c.stream->reads();
     try {
         if (!c.started) {
             c.started = true;
@@ -111,9 +112,10 @@ bool EventModel::park(Connection& c, Clock::time_point deadline) {
     // wake it. Bytes that arrive after the handler's last read do (or mark it
     // pending); so it parks only when that last read came back short.
     const bool more_input = c.stream->may_have_more();
+    const bool short_of_eof = !c.stream->saw_eof() && c.stream->reads() != c.reads_before_turn;
     std::lock_guard lock(mutex_);
     if (closing_) return false;
-    requeue_if_ready(c, c.park(State::parked, deadline, more_input));
+    requeue_if_ready(c, c.park(State::parked, deadline, more_input, short_of_eof));
     --running_;
     return true;
 }
@@ -131,7 +133,7 @@ bool EventModel::wait_writable(Connection& c) {
     const auto timeout = c.stream->timeout();
     const auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
     std::lock_guard lock(mutex_);
-    requeue_if_ready(c, c.park(State::writing, deadline, false));
+    requeue_if_ready(c, c.park(State::writing, deadline, false, false));
     --running_;
     return true;
 }
