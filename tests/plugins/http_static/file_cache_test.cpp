@@ -28,6 +28,7 @@
 #include "files/file_cache.hpp"
 #include "files/open_file.hpp"
 #include "http_static/http_static.hpp"
+#include "option_error.hpp"
 
 namespace hs = sockhost::plugins::http_static;
 namespace files = sockhost::plugins::files;
@@ -350,14 +351,7 @@ TEST(FileCacheVersion, ComparesDeviceInodeSizeAndBothTimes) {
 
 // --- the options --------------------------------------------------------------------
 
-std::string option_error_key(const sdk::Options& o) {
-    try {
-        hs::validate_options(o);
-    } catch (const sdk::OptionError& e) {
-        return e.key();
-    }
-    return "";
-}
+using hs::testing::option_error_key;
 
 TEST(FileCacheOptions, DefaultsAndRanges) {
     files::Config c = files::Config::from_options(sdk::Options{});

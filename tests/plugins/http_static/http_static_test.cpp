@@ -17,6 +17,7 @@
 
 #include "files/config.hpp"
 #include "http_static/http_static.hpp"
+#include "option_error.hpp"
 
 namespace hs = sockhost::plugins::http_static;
 namespace files = sockhost::plugins::files;
@@ -541,14 +542,7 @@ TEST(HttpStaticOptions, DefaultsMatchTheDocumentation) {
     EXPECT_FALSE(c.cache_control);
 }
 
-std::string option_error_key(const sdk::Options& o) {
-    try {
-        hs::validate_options(o);
-    } catch (const sdk::OptionError& e) {
-        return e.key();
-    }
-    return "";
-}
+using hs::testing::option_error_key;
 
 TEST(HttpStaticOptions, RejectsBadDirectories) {
     EXPECT_EQ(option_error_key({{"directory", std::string("/nonexistent/dir")}}), "directory");
