@@ -22,6 +22,8 @@ po::options_description make_options() {
         ("plugins-dir", po::value<std::string>()->value_name("DIR"),
          "directory of plugin .so files (overrides [host] plugins_dir)")
         ("check", "validate config and plugins, print what would run, bind nothing")
+        ("reload", "make the running host (found through [host] pid_file) reload its config")
+        ("stop", "make the running host (found through [host] pid_file) stop")
         ("log-level", po::value<std::string>()->value_name("L"),
          "trace | debug | info | warning | error (overrides [host] log_level)")
         ("version", "print the version and exit")
@@ -69,6 +71,10 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
         cli.log_level = level;
     }
     cli.check = vm.count("check") > 0;
+    cli.reload = vm.count("reload") > 0;
+    cli.stop = vm.count("stop") > 0;
+    if (cli.check + cli.reload + cli.stop > 1)
+        throw std::invalid_argument("--check, --reload and --stop exclude each other");
     cli.version = vm.count("version") > 0;
     cli.help = vm.count("help") > 0;
     cli.help_text = to_text(options);

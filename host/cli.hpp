@@ -13,6 +13,8 @@ struct CommandLine {
     std::optional<std::string> plugins_dir;  // --plugins-dir DIR (overrides [host])
     std::optional<std::string> log_level;    // --log-level L (overrides [host])
     bool check = false;                      // --check
+    bool reload = false;                     // --reload: SIGHUP to the running host (its pid_file)
+    bool stop = false;                       // --stop: SIGTERM to the running host
     bool version = false;                    // --version
     bool help = false;                       // --help
     std::string help_text;                   // the option descriptions, for --help

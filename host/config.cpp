@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <regex>
 #include <memory>
 #include <span>
 #include <sstream>
@@ -74,7 +76,7 @@ constexpr std::string_view kServerKeys[] = {"name",
                                             "allow",
                                             "deny",
                                             "options"};
-constexpr std::string_view kHostKeys[] = {"plugins_dir", "log_level", "shutdown_timeout", "workers"};
+constexpr std::string_view kHostKeys[] = {"plugins_dir", "log_level", "shutdown_timeout", "workers", "pid_file"};
 constexpr std::string_view kTopLevelKeys[] = {"host", "server"};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -263,9 +265,13 @@ private:
                     unsigned cores = std::thread::hardware_concurrency();
                     host.workers = cores ? static_cast<int>(cores) : 1;
                 } else {
-                    host.workers = static_cast<int>(get_int(*value, name, 1, 256));
+                    host.workers = static_cast<int>(get_int(*value, name, 0, 256));
                 }
                 host.workers_pos = pos(value->source());
+            } else if (name == "pid_file") {
+                // Relative to the config file, as plugins_dir.
+                host.pid_file = (base_dir_ / fs::path(get_nonempty_string(*value, name))).lexically_normal();
+                host.pid_file_pos = pos(value->source());
             } else {
                 error(key->source(),
                       "unknown key '" + std::string(name) + "' in [host]" + suggestion(name, kHostKeys));
@@ -474,6 +480,27 @@ Config load_config(const std::filesystem::path& file) {
     // A directory opens fine and fails on read (EISDIR).
     if (std::ferror(in.get())) throw cannot_open(errno);
     return parse_config(text, name, file.parent_path());
+}
+
+}  // namespace sockhost::host
+
+namespace sockhost::host {
+
+std::filesystem::path pid_file_setting(const std::filesystem::path& file) {
+    std::optional<std::string> value;
+    try {
+        const toml::table root = toml::parse_file(file.string());
+        value = root["host"]["pid_file"].value<std::string>();
+    } catch (const toml::parse_error&) {
+        // Not TOML any more (an edit in progress): the line that sets it.
+        std::ifstream in(file);
+        static const std::regex setting(R"re(^\s*pid_file\s*=\s*"([^"]*)"\s*(#.*)?$)re");
+        std::smatch m;
+        for (std::string line; std::getline(in, line);)
+            if (std::regex_match(line, m, setting)) value = m[1].str();
+    }
+    if (!value || value->empty()) return {};
+    return (absolute_dir(file.parent_path()) / *value).lexically_normal();
 }
 
 }  // namespace sockhost::host

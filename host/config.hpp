@@ -81,8 +81,10 @@ struct HostConfig {
     SourcePos plugins_dir_pos;             // the value; FILE:0:0 when defaulted
     sdk::LogLevel log_level = sdk::LogLevel::info;
     double shutdown_timeout = 10.0;        // seconds of grace for in-flight requests at SIGTERM
-    int workers = 0;                       // 0: the host process serves; N: N pre-forked workers
+    int workers = 1;                       // worker processes under a supervisor; 0: the host process serves (no reload)
     SourcePos workers_pos;
+    std::filesystem::path pid_file;        // empty: none; --reload / --stop find the host through it
+    SourcePos pid_file_pos;
 };
 
 struct Config {
@@ -108,6 +110,11 @@ struct Config {
 ///   "bad CIDR range '...' (...)" and the parse_listen_address messages, at the value
 ///   "no [[server]] defined"                          at FILE:1:1 (or at an empty `server` array)
 Config load_config(const std::filesystem::path& file);
+
+/// [host] pid_file of `file`, read leniently (the rest of the file may be
+/// wrong: `sockhost --stop` must still find the host); empty when unset or
+/// the file is not TOML.
+std::filesystem::path pid_file_setting(const std::filesystem::path& file);
 
 /// Same from text; `file` names it in errors, relative paths resolve against `base_dir`.
 Config parse_config(std::string_view text, const std::string& file,

@@ -61,6 +61,16 @@ void BaseServer::open() {
     server_activate();
 }
 
+void BaseServer::adopt(int fd) {
+    socket_.reset(fd);
+    sdk::SocketAddress bound;
+    socklen_t len = sdk::SocketAddress::capacity();
+    if (::getsockname(fd, bound.data(), &len) < 0) throw std::system_error(errno, std::generic_category(), "getsockname");
+    bound.set_size(len);
+    server_address_ = bound;
+    remove_socket_file_ = false;
+}
+
 void BaseServer::shutdown() {
     stopping_.store(true);
     shutdown_requested_.store(true);

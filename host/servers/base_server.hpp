@@ -62,6 +62,10 @@ public:
     // --- Methods for the caller --------------------------------------------
     /// server_bind() then server_activate(). Throws std::system_error.
     void open();
+    /// Instead of open(): takes over `fd`, a socket bound and activated by
+    /// another process (a supervisor, which passed it on at fork) for this
+    /// server's listen address. Closing it never removes a Unix socket file.
+    void adopt(int fd);
     /// Handles requests until shutdown() is called (from any thread).
     void serve_forever();
     /// Asks serve_forever() to return; wakes it at once. Thread-safe.

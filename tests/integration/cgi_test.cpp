@@ -200,7 +200,7 @@ TEST_P(CgiModels, OnlyTheScriptDropsPrivilegesNotTheHost) {
     // drops again.
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (cgi_user)";
     auto host_uid = [&] {
-        std::ifstream status("/proc/" + std::to_string(host().pid()) + "/status");
+        std::ifstream status("/proc/" + std::to_string(host().serving_pid()) + "/status");
         std::string line;
         while (std::getline(status, line))
             if (line.rfind("Uid:", 0) == 0) return line;
@@ -270,7 +270,7 @@ TEST_P(CgiModels, FailingScriptIs502AndLogged) {
     EXPECT_EQ(r.status, 502);
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/fail.sh: something broke"));
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/fail.sh: no output (exit status 3)"));
-    EXPECT_EQ(zombies_after(host().pid()), 0);
+    EXPECT_EQ(zombies_after(host().serving_pid()), 0);
 }
 
 TEST_P(CgiModels, TimeoutKillsTheScriptAndLeavesNoZombie) {
@@ -281,7 +281,7 @@ TEST_P(CgiModels, TimeoutKillsTheScriptAndLeavesNoZombie) {
     ASSERT_TRUE(fs::exists(pid_file));
     pid_t pid = std::stoi(read_file(pid_file));
     EXPECT_TRUE(process_gone(pid)) << "script pid " << pid << " still exists";
-    EXPECT_EQ(zombies_after(host().pid()), 0);
+    EXPECT_EQ(zombies_after(host().serving_pid()), 0);
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/slow.sh: timed out"));
 }
 
@@ -460,7 +460,7 @@ TEST_F(Cgi, StderrGoesToTheLogWithTheScriptName) {
 }
 
 TEST_F(Cgi, RunsLeaveNoDescriptorOrZombieBehind) {
-    const pid_t pid = host().pid();
+    const pid_t pid = host().serving_pid();
     ASSERT_EQ(fetch(port(), request("GET", "/cgi-bin/env.sh")).status, 200);   // warm-up
     // Waits (bounded) for the count to come down to `want`: connections
     // close on the host's side a moment after the client's.

@@ -558,10 +558,10 @@ TEST(EventModel, AnIdleKeepAliveConnectionCostsUnder20KiB) {
     std::vector<Socket> warm, idle;
     ASSERT_TRUE(open_idle(warm, 100));
     std::this_thread::sleep_for(100ms);
-    const long before = rss_kib(host.pid());
+    const long before = rss_kib(host.serving_pid());
     ASSERT_TRUE(open_idle(idle, kConnections));
     std::this_thread::sleep_for(100ms);
-    const long after = rss_kib(host.pid());
+    const long after = rss_kib(host.serving_pid());
     const double per_connection = static_cast<double>(after - before) * 1024.0 / kConnections;
     std::cout << "[ measure  ] idle connection RSS: " << per_connection << " bytes each (" << before
               << " KiB -> " << after << " KiB for " << kConnections << ")\n";
@@ -570,7 +570,7 @@ TEST(EventModel, AnIdleKeepAliveConnectionCostsUnder20KiB) {
     // They are all still alive: the last one is served again.
     idle.back().send_all(get("/still", true));
     EXPECT_NE(idle.back().read_all(5s).find("hello /still"), std::string::npos);
-    EXPECT_GE(count_open_fds(host.pid()), kConnections);
+    EXPECT_GE(count_open_fds(host.serving_pid()), kConnections);
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 

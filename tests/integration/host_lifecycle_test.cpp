@@ -121,7 +121,7 @@ TEST(ForkingModel, NoZombieSurvives200ShortConnections) {
     std::string url = host.url("f");
     for (int i = 0; i < 200; ++i) ASSERT_EQ(ask(url, "x"), "x") << "connection " << i;
     // Children exit right after their reply; the pidfd wakes the loop to reap.
-    EXPECT_EQ(zombies_after(host.pid()), 0);
+    EXPECT_EQ(zombies_after(host.serving_pid()), 0);
     EXPECT_EQ(host.stop(), 0);
 }
 
@@ -136,7 +136,7 @@ TEST(ForkingModel, CrashOfAPluginInAChildIsLoggedAndTheHostServesOn) {
     EXPECT_EQ(ask(url, "crash\n"), "");
     EXPECT_TRUE(host.wait_for_log("killed by signal 11")) << host.log();
     EXPECT_EQ(ask(url, "alive\n"), "alive\n");
-    EXPECT_EQ(zombies_after(host.pid()), 0);
+    EXPECT_EQ(zombies_after(host.serving_pid()), 0);
 }
 
 TEST(ForkingModel, EachRequestRunsInItsOwnProcess) {
@@ -145,7 +145,7 @@ TEST(ForkingModel, EachRequestRunsInItsOwnProcess) {
     std::string url = host.url("pids");
     std::string a = ask(url, "pid\n"), b = ask(url, "pid\n");
     EXPECT_NE(a, b);
-    EXPECT_NE(a, std::to_string(host.pid()) + "\n");
+    EXPECT_NE(a, std::to_string(host.serving_pid()) + "\n");
 }
 
 TEST(UnixSocketFiles, StaleSocketIsReplacedAndRemovedAtCleanExit) {

@@ -299,8 +299,22 @@ std::optional<int> HostProcess::stop(int sig, std::chrono::milliseconds timeout)
 
 bool HostProcess::running() { return !wait_exit(0ms).has_value(); }
 
+pid_t HostProcess::serving_pid(std::chrono::milliseconds timeout) const {
+    // The supervisor's one worker (workers = 1, the default); the host
+    // itself when it has no child (workers = 0). Once a server listens: the
+    // process that checks the plugins at start has exited by then.
+    const_cast<HostProcess*>(this)->wait_for_log(" listening on ", timeout);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const std::vector<pid_t> children = live_children(pid_);
+        if (children.size() == 1) return children[0];
+        if (children.empty() || std::chrono::steady_clock::now() >= deadline) return pid_;
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
 std::chrono::milliseconds HostProcess::cpu_time() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::ifstream in("/proc/" + std::to_string(serving_pid()) + "/stat");
     std::string line;
     std::getline(in, line);
     auto close = line.rfind(')');
@@ -594,6 +608,26 @@ int zombies_after(pid_t pid, std::chrono::milliseconds timeout) {
 
 int count_children(pid_t pid) {
     return count_children_where(pid, [](char s) { return s != 'Z'; });
+}
+
+std::vector<pid_t> live_children(pid_t parent) {
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+        std::string name = e.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(e.path() / "stat");
+        std::string line;
+        if (!std::getline(in, line)) continue;
+        auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 2));
+        char state = 0;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid == parent && state != 'Z') out.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+    return out;
 }
 
 int count_open_fds(pid_t pid) {

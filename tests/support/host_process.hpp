@@ -82,7 +82,12 @@ public:
     HostProcess(const HostProcess&) = delete;
     HostProcess& operator=(const HostProcess&) = delete;
 
+    /// The host process (the supervisor, unless workers = 0).
     pid_t pid() const { return pid_; }
+    /// The process that serves: the supervisor's worker (with the default
+    /// workers = 1), or the host itself (workers = 0). Waits up to `timeout`
+    /// while more than one child lives (a generation being replaced).
+    pid_t serving_pid(std::chrono::milliseconds timeout = 5s) const;
     /// Waits for "server NAME listening on URL" and returns URL
     /// ("tcp://127.0.0.1:41234"); throws std::runtime_error on timeout or exit.
     std::string url(std::string_view server_name, std::chrono::milliseconds timeout = 15s);
@@ -98,7 +103,7 @@ public:
     /// Waits for exit without signalling.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
     bool running();
-    /// CPU time (user + system) the host has used so far, from /proc.
+    /// CPU time (user + system) the serving process has used so far, from /proc.
     std::chrono::milliseconds cpu_time() const;
 
 private:
@@ -172,6 +177,8 @@ int count_zombie_children(pid_t pid);
 int zombies_after(pid_t pid, std::chrono::milliseconds timeout = 2s);
 /// Number of live (non-zombie) children of `pid`.
 int count_children(pid_t pid);
+/// The live (not zombie) children of `parent`.
+std::vector<pid_t> live_children(pid_t parent);
 /// Open file descriptors of `pid` (entries of /proc/PID/fd).
 int count_open_fds(pid_t pid);
 

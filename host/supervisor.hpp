@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// The supervisor: the host process when `workers` >= 1 (the default), as
+// nginx's master. It binds and holds the listening sockets and runs
+// generations of worker processes; it never loads a plugin itself, so a
+// worker forked after a `.so` was replaced loads the new one.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/config.hpp"
+#include "host/servers/base_server.hpp"
+
+namespace sockhost::host {
+
+/// What the command line overrides in every configuration read.
+struct ConfigOverrides {
+    std::optional<std::filesystem::path> plugins_dir;
+    std::optional<sdk::LogLevel> log_level;
+};
+
+/// Reads `file` with the command line's overrides applied; throws ConfigError.
+Config load_config_with(const std::filesystem::path& file, const ConfigOverrides& overrides);
+
+/// A generation is the set of workers serving one reading of servers.toml:
+///
+///   start    check the plugins in a fresh process, bind every address,
+///            start generation 1 and wait until each worker is ready
+///   SIGHUP   read servers.toml again; bind only new addresses (a socket
+///            whose listen string and options are unchanged is handed over,
+///            never closed: nothing queued on it is lost); start the next
+///            generation and wait until it is ready; then the old one drains
+///            (stops accepting, finishes in-flight requests, bounded by its
+///            shutdown_timeout) and exits; addresses no longer configured are
+///            closed once it is gone. Any error (the file, a plugin, a bind,
+///            a worker that fails to start) is logged and the old generation
+///            serves on, untouched.
+///   SIGCHLD  a worker of the serving generation that died is replaced, with
+///            a growing pause when it keeps dying at once
+///   SIGTERM  every generation drains; whatever still runs after
+///   SIGINT   shutdown_timeout (plus a second) is killed
+class Supervisor {
+public:
+    Supervisor(std::filesystem::path file, ConfigOverrides overrides, Config config, sigset_t signals);
+    ~Supervisor();
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    /// Starts generation 1 and supervises until SIGTERM/SIGINT; writes
+    /// `pid_file` (when set) once generation 1 serves, and removes it at the
+    /// end. Returns the exit status: 1 when the start failed (reported on
+    /// stderr), else 0.
+    int run(const std::filesystem::path& pid_file);
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    struct Worker {
+        pid_t pid = -1;
+        Clock::time_point started{};
+        int quick_deaths = 0;                   // died within a second of starting, in a row
+        std::optional<Clock::time_point> respawn_at;   // dead, to be replaced then
+    };
+    struct Generation {
+        int number = 0;
+        std::shared_ptr<const Config> config;
+        std::vector<std::string> keys;          // the listener of each server, in order
+        std::vector<Worker> workers;
+        bool draining = false;
+        Clock::time_point drain_deadline{};
+    };
+    /// A listening socket, bound by a server object that never serves.
+    struct Listener {
+        std::unique_ptr<BaseServer> socket;
+    };
+
+    std::optional<std::string> check_plugins(const Config& config);
+    std::optional<std::string> open_listeners(const Config& config, std::vector<std::string>& keys,
+                                              std::vector<std::string>& opened);
+    std::optional<std::string> start_generation(Generation& generation);
+    pid_t spawn(const Generation& generation, std::size_t slot, int ready_fd);
+    void reload();
+    void reap();
+    void respawn_due();
+    void drain(Generation& generation);
+    void close_unused_listeners();
+    void close_listeners(const std::vector<std::string>& keys);
+    int stop(int signal);
+    bool any_worker_alive() const;
+    Generation& serving() { return generations_.back(); }
+
+    std::filesystem::path file_;
+    ConfigOverrides overrides_;
+    std::shared_ptr<const Config> first_;
+    sigset_t host_signals_;   // what run_servers waits for (in a worker)
+    sigset_t signals_;        // ... and SIGCHLD: what the supervisor waits for
+    std::map<std::string, Listener> listeners_;   // by listener_key()
+    std::vector<Generation> generations_;          // the last one serves; earlier ones drain
+    int next_number_ = 1;
+    pid_t self_;
+};
+
+/// Equal keys share one listening socket across generations: the listen
+/// string and every option that shapes the socket.
+std::string listener_key(const ServerConfig& server);
+
+}  // namespace sockhost::host
