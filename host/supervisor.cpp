@@ -19,6 +19,8 @@
 #include "host/pid_file.hpp"
 #include "host/plugin_loader.hpp"
 #include "host/serve.hpp"
+#include "host/systemd/activation.hpp"
+#include "host/systemd/notify.hpp"
 
 namespace sockhost::host {
 
@@ -118,10 +120,27 @@ Supervisor::~Supervisor() = default;
 // --- Start ---------------------------------------------------------------------------
 
 int Supervisor::run(const std::filesystem::path& pid_file) {
+    // Sockets a service manager passed (socket activation) serve their
+    // bindings in place of binding anew; taken first, so no child sees them.
+    const std::vector<systemd::PassedSocket> passed = systemd::take_passed_sockets();
     // Every mistake is reported before anything binds: the plugins are
     // loaded and checked in a child, never here.
     if (std::optional<std::string> error = check_plugins(*first_)) {
         std::cerr << *error << "\n";
+        return 1;
+    }
+    try {
+        const std::vector<std::size_t> match = systemd::match_passed_sockets(passed, *first_);
+        for (std::size_t i = 0; i < passed.size(); ++i) {
+            const ServerConfig& s = first_->servers[match[i]];
+            auto socket = make_server(s, sdk::HandlerFactory{}, sdk::Protocol::raw);
+            socket->adopt(passed[i].fd);   // its socket file, if any, stays the manager's
+            listeners_.emplace(listener_key(s), Listener{std::move(socket)});
+            log_info("", "server " + s.name + ": serving the socket passed as descriptor " +
+                             std::to_string(passed[i].fd) + " (socket activation)");
+        }
+    } catch (const ConfigError& e) {
+        std::cerr << e.what() << "\n";
         return 1;
     }
     Generation first;
@@ -139,6 +158,8 @@ int Supervisor::run(const std::filesystem::path& pid_file) {
         return 1;
     }
     generations_.push_back(std::move(first));
+    // Every binding accepts: systemd may send traffic (Type=notify).
+    systemd::notify("READY=1\nSTATUS=generation " + std::to_string(serving().number) + " serving");
     if (!pid_file.empty()) {
         try {
             write_pid_file(pid_file);
@@ -393,6 +414,14 @@ void Supervisor::respawn_due() {
 void Supervisor::reload() {
     const int current = serving().number;
     log_info("", "SIGHUP: reloading " + file_.string());
+    systemd::notify_reloading();
+    // Whatever comes of it, a generation serves when this returns.
+    struct Ready {
+        Supervisor& self;
+        ~Ready() {
+            systemd::notify("READY=1\nSTATUS=generation " + std::to_string(self.serving().number) + " serving");
+        }
+    } ready{*this};
     std::shared_ptr<const Config> config;
     try {
         config = std::make_shared<const Config>(load_config_with(file_, overrides_));
@@ -438,9 +467,11 @@ void Supervisor::close_unused_listeners() {
     std::vector<std::string> unused;
     for (const auto& [key, listener] : listeners_)
         if (!used.count(key)) unused.push_back(key);
-    for (const std::string& key : unused)
-        log_info("", "closed " + listeners_.at(key).socket->config().listen.str() + " (no longer configured)");
-    close_listeners(unused);
+    for (const std::string& key : unused) {
+        const std::string listen = listeners_.at(key).socket->config().listen.str();
+        close_listeners({key});
+        log_info("", "closed " + listen + " (no longer configured)");
+    }
 }
 
 void Supervisor::close_listeners(const std::vector<std::string>& keys) {
@@ -463,6 +494,7 @@ bool Supervisor::any_worker_alive() const {
 
 int Supervisor::stop(int signal) {
     const double grace = serving().config->host.shutdown_timeout;
+    systemd::notify("STOPPING=1\nSTATUS=stopping");
     log_info("", std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                      "; stopping the workers (grace " + format_seconds(grace) + ")");
     for (Generation& g : generations_) {

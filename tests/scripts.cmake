@@ -26,3 +26,20 @@ set_tests_properties(out_of_tree_plugin PROPERTIES LABELS integration TIMEOUT 30
 add_test(NAME docs_snippets
   COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/scripts/docs_snippets.py ${CMAKE_SOURCE_DIR})
 set_tests_properties(docs_snippets PROPERTIES LABELS unit TIMEOUT 60)
+
+# The shipped systemd units parse (systemd-analyze verify, when the machine
+# has it), with the build's binary in ExecStart so it exists.
+find_program(SYSTEMD_ANALYZE systemd-analyze)
+if(SYSTEMD_ANALYZE)
+  foreach(unit sockhost.service sockhost.socket)
+    file(READ ${CMAKE_SOURCE_DIR}/dist/systemd/${unit} text)
+    string(REPLACE "@SOCKHOST_BINARY@" "${CMAKE_BINARY_DIR}/sockhost" text "${text}")
+    string(REPLACE "@SOCKHOST_DOCDIR@" "${CMAKE_SOURCE_DIR}/docs" text "${text}")
+    file(WRITE ${CMAKE_BINARY_DIR}/dist-test/${unit} "${text}")
+  endforeach()
+  add_test(NAME systemd_units
+    COMMAND ${SYSTEMD_ANALYZE} verify --man=no ./sockhost.socket ./sockhost.service
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/dist-test)
+  # verify exits 0 on warnings too: any line it prints fails the test.
+  set_tests_properties(systemd_units PROPERTIES LABELS unit TIMEOUT 60 FAIL_REGULAR_EXPRESSION ".+")
+endif()

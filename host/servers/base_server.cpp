@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "host/servers/base_server.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -63,6 +64,11 @@ void BaseServer::open() {
 
 void BaseServer::adopt(int fd) {
     socket_.reset(fd);
+    // As the sockets this host binds: a loop woken for a connection another
+    // process took must find accept() saying EAGAIN, not wait in it. (A
+    // service manager passes blocking ones.)
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     sdk::SocketAddress bound;
     socklen_t len = sdk::SocketAddress::capacity();
     if (::getsockname(fd, bound.data(), &len) < 0) throw std::system_error(errno, std::generic_category(), "getsockname");

@@ -24,6 +24,7 @@ BaseRequestHandler::Clock::time_point BaseRequestHandler::idle_deadline() const 
 }
 
 void BaseRequestHandler::handle_idle_timeout() {}
+bool BaseRequestHandler::between_requests() const { return true; }
 void BaseRequestHandler::release_idle_memory() {}
 
 void BaseRequestHandler::bind(const Request& request, ServerContext& server) {

@@ -72,9 +72,10 @@ void ResumableStreamHandler::handle() {
                 rfile().fill();   // at end of stream, the next turn sees it
                 break;
             } catch (const TimeoutError&) {
-                // A stopping host closes an idle connection; a half-received
-                // request still gets its deadline.
-                if (server().stopping() && rfile().buffered().empty()) return;
+                // A stopping host closes a connection between requests; a
+                // half-received request, or a first one not yet arrived,
+                // still gets its deadline.
+                if (server().stopping() && rfile().buffered().empty() && between_requests()) return;
             } catch (const std::system_error&) {
                 return;   // the connection failed while idle: close quietly
             }

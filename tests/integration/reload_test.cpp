@@ -193,6 +193,29 @@ TEST_P(Reload, TwentyReloadsUnderLoadLoseNoRequestAndLeaveOneGeneration) {
 INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("event", "threading", "forking"),
                          [](const auto& info) { return info.param; });
 
+TEST_P(Reload, AConnectionWaitingForItsFirstRequestIsServedByTheDrainingGeneration) {
+    // Connected before the reload, its request sent after: the old
+    // generation still owes it an answer (nginx closes only keep-alive
+    // connections between requests when it drains), with Connection: close.
+    TempDir dir;
+    HostProcess host(dir, host_section() + hello_server("keep", GetParam()));
+    Client early(host.port("keep"));
+    Client between(host.port("keep"));
+    between.send(get_request("/first", false));
+    ASSERT_EQ(between.next().status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));   // both accepted and waiting
+    ASSERT_TRUE(reload(host, 2)) << host.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));   // the old generation drains
+    early.send(get_request("/late", false));
+    Response r = early.next();
+    EXPECT_EQ(r.status, 200) << host.log();
+    EXPECT_EQ(r.body, "hello /late");
+    EXPECT_EQ(r.header("connection"), "close");
+    // The one between requests was closed: nothing was owed to it.
+    EXPECT_TRUE(between.peer_closed());
+    EXPECT_EQ(host.stop(), 0);
+}
+
 TEST(ReloadBindings, ANewAddressIsBoundAndARemovedOneClosedOnceItsGenerationIsGone) {
     TempDir dir;
     const fs::path sock = dir / "gone.sock";

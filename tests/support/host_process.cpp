@@ -55,15 +55,50 @@ int decode_status(int status) {
     return -1;
 }
 
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int max_open_files = 0) {
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int max_open_files = 0,
+            const Launch* launch = nullptr) {
     std::vector<char*> argv;
     std::string binary = SOCKHOST_BINARY;
     argv.push_back(binary.data());
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // The environment, made before fork (the child may only do
+    // async-signal-safe work): ours, plus the launch's, plus socket
+    // activation's variables; LISTEN_PID's digits are written in the child.
+    std::vector<std::string> env_text;
+    for (char** e = environ; *e != nullptr; ++e) env_text.emplace_back(*e);
+    char listen_pid[32] = "LISTEN_PID=";
+    const std::size_t passed = launch ? launch->listen_fds.size() : 0;
+    if (launch) {
+        for (const auto& [key, value] : launch->env) env_text.push_back(key + "=" + value);
+        if (passed > 0) {
+            std::string names;
+            for (const auto& [fd, name] : launch->listen_fds) names += (names.empty() ? "" : ":") + name;
+            env_text.push_back("LISTEN_FDS=" + std::to_string(passed));
+            env_text.push_back("LISTEN_FDNAMES=" + names);
+        }
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_text) envp.push_back(e.data());
+    if (passed > 0) envp.push_back(listen_pid);
+    envp.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) fail("fork");
     if (pid == 0) {
+        if (passed > 0) {
+            // The sockets go to 3, 4, ... (out of the way first), inheritable.
+            std::vector<int> high;
+            for (const auto& [fd, name] : launch->listen_fds) high.push_back(::fcntl(fd, F_DUPFD, 100));
+            for (std::size_t i = 0; i < passed; ++i) ::dup2(high[i], 3 + static_cast<int>(i));
+            for (int fd : high) ::close(fd);
+            // LISTEN_PID=<this pid>, without allocating.
+            char digits[16];
+            int n = 0;
+            for (pid_t v = ::getpid(); v > 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+            char* out = listen_pid + 11;
+            while (n > 0) *out++ = digits[--n];
+            *out = '\0';
+        }
         // Its own process group: the test can stop everything it started
         // (workers, forked children) and nothing else.
         ::setpgid(0, 0);
@@ -75,7 +110,7 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int ma
             rlimit rl{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
             ::setrlimit(RLIMIT_NOFILE, &rl);
         }
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     return pid;
@@ -172,13 +207,16 @@ RunResult run_sockhost(const std::vector<std::string>& args, std::chrono::millis
 // --- HostProcess -----------------------------------------------------------
 
 HostProcess::HostProcess(const TempDir& dir, std::string_view config_text,
-                         std::vector<std::string> extra_args, int max_open_files) {
+                         std::vector<std::string> extra_args, int max_open_files)
+    : HostProcess(dir, config_text, Launch{std::move(extra_args), max_open_files, {}, {}}) {}
+
+HostProcess::HostProcess(const TempDir& dir, std::string_view config_text, const Launch& launch) {
     fs::path config = dir.write("servers.toml", config_text);
     std::vector<std::string> args = {"--config", config.string()};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    args.insert(args.end(), launch.extra_args.begin(), launch.extra_args.end());
     int p[2];
     if (::pipe2(p, O_CLOEXEC) < 0) fail("pipe2");
-    pid_ = spawn(args, p[1], p[1], max_open_files);
+    pid_ = spawn(args, p[1], p[1], launch.max_open_files, &launch);
     ::close(p[1]);
     reader_ = std::thread([this, fd = p[0]] { reader_loop(fd); });
 }

@@ -68,6 +68,17 @@ struct RunResult {
 RunResult run_sockhost(const std::vector<std::string>& args,
                        std::chrono::milliseconds timeout = 20s);
 
+/// How HostProcess starts the host, beyond its config.
+struct Launch {
+    std::vector<std::string> extra_args;
+    int max_open_files = 0;   // > 0: RLIMIT_NOFILE in the child (EMFILE tests)
+    /// Sockets passed as a service manager does (socket activation):
+    /// descriptors 3, 4, ... with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES.
+    std::vector<std::pair<int, std::string>> listen_fds;
+    /// Variables added to the child's environment (NOTIFY_SOCKET ...).
+    std::vector<std::pair<std::string, std::string>> env;
+};
+
 /// The real sockhost binary serving a config, as a child process we own.
 /// Its stderr is collected line by line in the background.
 class HostProcess {
@@ -77,6 +88,7 @@ public:
     /// `max_open_files` > 0 lowers RLIMIT_NOFILE in the child (EMFILE tests).
     HostProcess(const TempDir& dir, std::string_view config_text,
                 std::vector<std::string> extra_args = {}, int max_open_files = 0);
+    HostProcess(const TempDir& dir, std::string_view config_text, const Launch& launch);
     /// SIGKILLs the host if it still runs and reaps it.
     ~HostProcess();
     HostProcess(const HostProcess&) = delete;

@@ -220,20 +220,34 @@ std::size_t EventModel::server_close(RequestSink& server, Clock::time_point dead
     closing_ = true;
     for (auto& [id, c] : conns_) {
         // A parked connection whose next request has already arrived is
-        // served (with Connection: close); an idle one is just closed.
+        // served (with Connection: close); one between requests is just
+        // closed; one still waiting for its first request (or in the middle
+        // of one) stays, to be served when it arrives, within the deadline.
         // Fresh ones are taken by the pool as usual.
         if (c->state != State::parked) continue;
         char byte;
         const bool has_input = ::recv(c->socket.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-        enqueue(*c, has_input ? Action::resume : Action::close);
+        if (has_input) enqueue(*c, Action::resume);
+        else if (c->handler->between_requests()) enqueue(*c, Action::close);
     }
     if (!queue_.empty()) signal(jobs_efd_);
     if (block_on_close_) {
         // Datagrams answered inline are counted without the lock (and
         // without a notification): look again every few milliseconds.
         auto idle = [&] { return conns_.empty() && running_ == 0 && acceptor_->receiving() == 0; };
-        while (!idle() && Clock::now() < deadline)
+        while (!idle() && Clock::now() < deadline) {
             idle_cv_.wait_until(lock, std::min(deadline, Clock::now() + 20ms), idle);
+            // The loop thread's deadline scan has stopped with the loop: a
+            // connection left to send its first request still times out.
+            std::size_t expired = 0;
+            for (auto& [id, c] : conns_) {
+                if (std::optional<Action> job = c->expired(Clock::now())) {
+                    enqueue(*c, *job);
+                    ++expired;
+                }
+            }
+            if (expired > 0) signal(jobs_efd_);
+        }
     }
     const std::size_t still = conns_.size() + running_ + acceptor_->receiving();
     stop_ = true;

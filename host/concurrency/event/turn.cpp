@@ -114,7 +114,9 @@ bool EventModel::park(Connection& c, Clock::time_point deadline) {
     const bool more_input = c.stream->may_have_more();
     const bool short_of_eof = !c.stream->saw_eof() && c.stream->reads() != c.reads_before_turn;
     std::lock_guard lock(mutex_);
-    if (closing_) return false;
+    // The server is closing: nothing parks but a connection still owed an
+    // answer (one waiting for its first request).
+    if (closing_ && c.handler->between_requests()) return false;
     requeue_if_ready(c, c.park(State::parked, deadline, more_input, short_of_eof));
     --running_;
     return true;

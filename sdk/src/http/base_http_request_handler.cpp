@@ -289,6 +289,11 @@ void BaseHTTPRequestHandler::handle_idle_timeout() {
     answer_and_close(408, body ? "Request body timed out" : "Request header timed out");
 }
 
+bool BaseHTTPRequestHandler::between_requests() const {
+    const State& st = *state_;
+    return st.requests > 0 && !st.preparsed && rfile().buffered().empty();
+}
+
 void BaseHTTPRequestHandler::release_idle_memory() {
     StreamRequestHandler::release_idle_memory();
     // A parked connection keeps no response-head buffer (~0.5 KiB), not the

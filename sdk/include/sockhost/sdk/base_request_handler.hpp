@@ -86,6 +86,11 @@ public:
     /// The connection idled past idle_deadline(): a last word (an HTTP 408
     /// for a half-received request), or nothing (the default).
     virtual void handle_idle_timeout();
+    /// Whether a stopping host may close the connection now, losing
+    /// nothing: between requests, with nothing half-received and no answer
+    /// owed. False for a connection still waiting for its first request (its
+    /// client has connected to be served). The default: true.
+    virtual bool between_requests() const;
     /// The connection is about to wait without a thread: give back memory
     /// the next turn can make again (buffers, the last request's fields).
     /// Called only by a host that parks connections. Call the base.

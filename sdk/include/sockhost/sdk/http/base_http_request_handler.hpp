@@ -153,6 +153,8 @@ public:
     void handle_idle_timeout() override;
     /// Drops the last request's fields and the response buffers.
     void release_idle_memory() override;
+    /// After a response, with nothing of the next request received.
+    bool between_requests() const override;
 
 protected:
     /// Calls do_<command> (do_other for a method without its own). Override
