@@ -102,7 +102,8 @@ int run_host(int argc, const char* const argv[]) {
         if (config.host.workers == 0) return serve_in_process(config, signals);
 
         const std::filesystem::path pid_file = config.host.pid_file;
-        Supervisor supervisor(cli.config, overrides, std::move(config), signals);
+        Supervisor supervisor(cli.config, overrides, std::move(config), signals,
+                              std::vector<std::string>(argv, argv + argc));
         return supervisor.run(pid_file);
     } catch (const ConfigError& e) {
         std::cerr << e.what() << "\n";

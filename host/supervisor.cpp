@@ -29,6 +29,38 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
+/// What a SIGUSR2 upgrade hands to the new image: the serving generation's
+/// number and workers, and each listening socket with its key,
+/// "G;pid,pid;fd:hexkey,fd:hexkey".
+constexpr const char* kInheritVariable = "SOCKHOST_INHERIT";
+
+std::string hex_encode(std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : text) {
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+    return out;
+}
+
+std::string hex_decode(std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+    return out;
+}
+
+std::vector<std::string> split(std::string_view text, char sep) {
+    std::vector<std::string> out;
+    while (true) {
+        const std::size_t at = text.find(sep);
+        if (!text.substr(0, at).empty()) out.emplace_back(text.substr(0, at));
+        if (at == std::string_view::npos) return out;
+        text.remove_prefix(at + 1);
+    }
+}
+
 /// How long a new generation's workers may take to load their plugins and
 /// make their servers before the start (or reload) counts as failed.
 constexpr auto kReadyTimeout = 30s;
@@ -104,13 +136,22 @@ std::string listener_key(const ServerConfig& s) {
     return key;
 }
 
-Supervisor::Supervisor(std::filesystem::path file, ConfigOverrides overrides, Config config, sigset_t signals)
-    : file_(std::move(file)),
+Supervisor::Supervisor(std::filesystem::path file, ConfigOverrides overrides, Config config, sigset_t signals,
+                       std::vector<std::string> argv)
+    : file_(std::filesystem::absolute(file)),
       overrides_(std::move(overrides)),
       first_(std::make_shared<const Config>(std::move(config))),
       host_signals_(signals),
       signals_(signals),
-      self_(::getpid()) {
+      self_(::getpid()),
+      argv_(std::move(argv)) {
+    // The file this process runs, by path: an upgrade executes whatever is
+    // there by then.
+    std::error_code ec;
+    std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (exe.size() > kDeleted.size() && exe.ends_with(kDeleted)) exe.resize(exe.size() - kDeleted.size());
+    binary_ = exe;
     sigaddset(&signals_, SIGCHLD);
     ::pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
 }
@@ -120,6 +161,14 @@ Supervisor::~Supervisor() = default;
 // --- Start ---------------------------------------------------------------------------
 
 int Supervisor::run(const std::filesystem::path& pid_file) {
+    // Executed by a SIGUSR2 upgrade: the sockets and the serving generation
+    // come from the image before.
+    if (const char* text = std::getenv(kInheritVariable)) {
+        const std::string inherited = text;
+        ::unsetenv(kInheritVariable);
+        if (adopt_inherited(inherited)) return supervise(pid_file);
+        return 1;
+    }
     // Sockets a service manager passed (socket activation) serve their
     // bindings in place of binding anew; taken first, so no child sees them.
     const std::vector<systemd::PassedSocket> passed = systemd::take_passed_sockets();
@@ -158,8 +207,6 @@ int Supervisor::run(const std::filesystem::path& pid_file) {
         return 1;
     }
     generations_.push_back(std::move(first));
-    // Every binding accepts: systemd may send traffic (Type=notify).
-    systemd::notify("READY=1\nSTATUS=generation " + std::to_string(serving().number) + " serving");
     if (!pid_file.empty()) {
         try {
             write_pid_file(pid_file);
@@ -167,6 +214,12 @@ int Supervisor::run(const std::filesystem::path& pid_file) {
             log_error("", std::string("pid_file: ") + e.what());
         }
     }
+    return supervise(pid_file);
+}
+
+int Supervisor::supervise(const std::filesystem::path& pid_file) {
+    // Every binding accepts: systemd may send traffic (Type=notify).
+    systemd::notify("READY=1\nSTATUS=generation " + std::to_string(serving().number) + " serving");
     struct RemovePidFile {
         const std::filesystem::path& path;
         ~RemovePidFile() { remove_pid_file(path); }
@@ -179,7 +232,7 @@ int Supervisor::run(const std::filesystem::path& pid_file) {
         const int sig = ::sigtimedwait(&signals_, &info, &slice);
         if (sig == SIGINT || sig == SIGTERM) return stop(sig);
         if (sig == SIGHUP) reload();
-        if (sig == SIGUSR2) log_warning("", "SIGUSR2 (binary upgrade) is not supported yet; ignored");
+        if (sig == SIGUSR2) upgrade();
         reap();
         respawn_due();
         const auto now = Clock::now();
@@ -433,20 +486,26 @@ void Supervisor::reload() {
     next.number = next_number_;
     next.config = config;
     std::vector<std::string> opened;
-    std::optional<std::string> error = open_listeners(*config, next.keys, opened);
+    take_over(next, opened, "reload");
+}
+
+bool Supervisor::take_over(Generation& next, std::vector<std::string>& opened, const std::string& what) {
+    const int current = serving().number;
+    std::optional<std::string> error = open_listeners(*next.config, next.keys, opened);
     if (!error) error = start_generation(next);
     if (error) {
         close_listeners(opened);
-        log_error("", "reload failed: " + *error + "; generation " + std::to_string(current) + " serves on");
-        return;
+        log_error("", what + " failed: " + *error + "; generation " + std::to_string(current) + " serves on");
+        return false;
     }
-    ++next_number_;
-    Log::set_level(config->host.log_level);
+    next_number_ = next.number + 1;
+    Log::set_level(next.config->host.log_level);
     for (Generation& g : generations_)
         if (!g.draining) drain(g);
     generations_.push_back(std::move(next));
     log_info("", "generation " + std::to_string(serving().number) + " serves; generation " +
                      std::to_string(current) + " drains");
+    return true;
 }
 
 void Supervisor::drain(Generation& g) {
@@ -481,6 +540,134 @@ void Supervisor::close_listeners(const std::vector<std::string>& keys) {
         it->second.socket->server_close(Clock::now());   // removes a Unix socket file we made
         listeners_.erase(it);
     }
+}
+
+// --- Binary upgrade ------------------------------------------------------------------
+
+void Supervisor::upgrade() {
+    const int current = serving().number;
+    log_info("", "SIGUSR2: upgrading to " + binary_.string());
+    // The new binary must run and accept the config, checked in a child
+    // before this image is given up.
+    std::vector<std::string> check = {binary_.string(), "--check", "--config", file_.string()};
+    if (overrides_.plugins_dir) check.insert(check.end(), {"--plugins-dir", overrides_.plugins_dir->string()});
+    if (overrides_.log_level) {
+        static constexpr const char* kLevels[] = {"trace", "debug", "info", "warning", "error"};
+        check.insert(check.end(), {"--log-level", kLevels[static_cast<int>(*overrides_.log_level)]});
+    }
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) return;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        die_with_parent(self_);
+        ::dup2(fds[1], STDOUT_FILENO);
+        ::dup2(fds[1], STDERR_FILENO);
+        std::vector<char*> args;
+        for (std::string& a : check) args.push_back(a.data());
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        const std::string why = "cannot execute " + check[0] + ": " + std::strerror(errno) + "\n";
+        write_all(STDERR_FILENO, why);
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    std::string said = pid > 0 ? read_until_closed(fds[0], Clock::now() + kReadyTimeout, false) : std::string();
+    ::close(fds[0]);
+    int status = 0;
+    if (pid > 0) {
+        ::kill(pid, SIGKILL);   // gone already unless it hangs
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        while (!said.empty() && said.back() == '\n') said.pop_back();
+        log_error("", "binary upgrade failed: " + check[0] + " --check: " +
+                          (said.empty() ? describe_exit(status) : said) + "; generation " + std::to_string(current) +
+                          " serves on");
+        return;
+    }
+
+    // Hand over: the listening sockets survive the exec, the workers stay
+    // this process's children (the pid does not change).
+    std::string inherit = std::to_string(current) + ";";
+    for (const Worker& w : serving().workers)
+        if (w.pid > 0) inherit += std::to_string(w.pid) + ",";
+    inherit += ";";
+    for (const auto& [key, listener] : listeners_) {
+        const int fd = listener.socket->fileno();
+        ::fcntl(fd, F_SETFD, 0);
+        inherit += std::to_string(fd) + ":" + hex_encode(key) + ",";
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    env.push_back(std::string(kInheritVariable) + "=" + inherit);
+    std::vector<char*> envp;
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> argv = argv_;
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    systemd::notify_reloading();
+    ::execve(binary_.c_str(), args.data(), envp.data());
+    // Still here: the exec failed.
+    const int err = errno;
+    for (const auto& [key, listener] : listeners_) ::fcntl(listener.socket->fileno(), F_SETFD, FD_CLOEXEC);
+    log_error("", "binary upgrade failed: exec " + binary_.string() + ": " + std::strerror(err) + "; generation " +
+                      std::to_string(current) + " serves on");
+    systemd::notify("READY=1\nSTATUS=generation " + std::to_string(current) + " serving");
+}
+
+bool Supervisor::adopt_inherited(const std::string& inherited) {
+    const std::vector<std::string> parts = split(inherited, ';');
+    Generation old;
+    std::vector<std::pair<int, std::string>> sockets;
+    try {
+        old.number = std::stoi(parts.at(0));
+        if (parts.size() > 1)
+            for (const std::string& pid : split(parts[1], ','))
+                old.workers.push_back(Worker{static_cast<pid_t>(std::stol(pid)), Clock::now(), 0, std::nullopt});
+        if (parts.size() > 2)
+            for (const std::string& item : split(parts[2], ',')) {
+                const std::size_t colon = item.find(':');
+                sockets.emplace_back(std::stoi(item.substr(0, colon)), hex_decode(item.substr(colon + 1)));
+            }
+    } catch (const std::exception&) {
+        std::cerr << "sockhost: " << kInheritVariable << " is malformed: " << inherited << "\n";
+        return false;
+    }
+    // The sockets this configuration still has; the others are closed here
+    // (the old workers hold their own until they exit).
+    std::set<std::string> wanted;
+    for (const ServerConfig& s : first_->servers) wanted.insert(listener_key(s));
+    for (const auto& [fd, key] : sockets) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        const auto server = std::find_if(first_->servers.begin(), first_->servers.end(),
+                                         [&](const ServerConfig& s) { return listener_key(s) == key; });
+        if (server == first_->servers.end()) {
+            ::close(fd);
+            continue;
+        }
+        auto socket = make_server(*server, sdk::HandlerFactory{}, sdk::Protocol::raw);
+        socket->adopt(fd);
+        listeners_.emplace(key, Listener{std::move(socket)});
+    }
+    log_info("", "binary upgrade: " + binary_.string() + " adopted generation " + std::to_string(old.number) +
+                     " (" + std::to_string(old.workers.size()) + " worker(s)) and " +
+                     std::to_string(listeners_.size()) + " listening socket(s)");
+    // The adopted generation serves until the new one is ready (it is
+    // replaced with this configuration if one of its workers dies meanwhile).
+    std::vector<std::string> opened;
+    old.config = first_;
+    if (std::optional<std::string> error = open_listeners(*first_, old.keys, opened)) log_error("", *error);
+    next_number_ = old.number + 1;
+    generations_.push_back(std::move(old));
+    Generation next;
+    next.number = next_number_;
+    next.config = first_;
+    std::vector<std::string> opened_next;
+    take_over(next, opened_next, "binary upgrade");
+    return true;
 }
 
 // --- Stop ------------------------------------------------------------------------------

@@ -45,11 +45,21 @@ Config load_config_with(const std::filesystem::path& file, const ConfigOverrides
 ///            serves on, untouched.
 ///   SIGCHLD  a worker of the serving generation that died is replaced, with
 ///            a growing pause when it keeps dying at once
+///   SIGUSR2  binary upgrade: the binary the host was started from (which
+///            may have been replaced) is run with --check on the config; if
+///            that passes, it is executed in place of this one (the pid stays,
+///            so systemd's MAINPID and the pid file stay valid), inheriting
+///            the listening sockets and the serving generation's workers; it
+///            starts its own generation, and only once that is ready does the
+///            old one drain. A failed check, or a failed exec, is logged and
+///            the old generation serves on.
 ///   SIGTERM  every generation drains; whatever still runs after
 ///   SIGINT   shutdown_timeout (plus a second) is killed
 class Supervisor {
 public:
-    Supervisor(std::filesystem::path file, ConfigOverrides overrides, Config config, sigset_t signals);
+    /// `argv`: the command line, for re-executing the binary at SIGUSR2.
+    Supervisor(std::filesystem::path file, ConfigOverrides overrides, Config config, sigset_t signals,
+               std::vector<std::string> argv);
     ~Supervisor();
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
@@ -61,6 +71,8 @@ public:
     int run(const std::filesystem::path& pid_file);
 
 private:
+    /// The loop after a start or an upgrade.
+    int supervise(const std::filesystem::path& pid_file);
     using Clock = std::chrono::steady_clock;
 
     struct Worker {
@@ -88,6 +100,12 @@ private:
     std::optional<std::string> start_generation(Generation& generation);
     pid_t spawn(const Generation& generation, std::size_t slot, int ready_fd);
     void reload();
+    /// Replaces the serving generation with `next` (started and ready), or
+    /// logs `what` failed and keeps it.
+    bool take_over(Generation& next, std::vector<std::string>& opened, const std::string& what);
+    void upgrade();
+    /// Run after an upgrade: adopts the inherited sockets and workers.
+    bool adopt_inherited(const std::string& inherited);
     void reap();
     void respawn_due();
     void drain(Generation& generation);
@@ -106,6 +124,8 @@ private:
     std::vector<Generation> generations_;          // the last one serves; earlier ones drain
     int next_number_ = 1;
     pid_t self_;
+    std::filesystem::path binary_;        // the file this host was started from
+    std::vector<std::string> argv_;
 };
 
 /// Equal keys share one listening socket across generations: the listen

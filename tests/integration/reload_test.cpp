@@ -306,6 +306,63 @@ TEST(ReloadPlugins, APluginSoReplacedOnDiskServesAfterTheReload) {
     EXPECT_EQ(host.stop(), 0);
 }
 
+/// Puts a copy of `from` at `to` as an upgrade does: a new file renamed over the old.
+void install_binary(const fs::path& from, const fs::path& to) {
+    const fs::path tmp = to.string() + ".new";
+    fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+    fs::permissions(tmp, fs::perms::owner_all);
+    fs::rename(tmp, to);
+}
+
+TEST(BinaryUpgrade, SigusrTwoUnderLoadLosesNoRequestAndKeepsThePid) {
+    TempDir dir;
+    const fs::path binary = dir / "sockhost";
+    install_binary(SOCKHOST_BINARY, binary);
+    Launch launch;
+    launch.binary = binary.string();
+    HostProcess host(dir, host_section() + "shutdown_timeout = 5\n" + hello_server("keep", "event"), launch);
+    const std::uint16_t port = host.port("keep");
+    Load load(port);
+    for (int round = 1; round <= 3; ++round) {
+        install_binary(SOCKHOST_BINARY, binary);   // "a new build"
+        ::kill(host.pid(), SIGUSR2);
+        ASSERT_TRUE(host.wait_for_log("generation " + std::to_string(round + 1) + " serves", 30s)) << host.log();
+        EXPECT_TRUE(host.wait_for_log("binary upgrade: " + binary.string() + " adopted generation " +
+                                      std::to_string(round)))
+            << host.log();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    load.stop();
+    EXPECT_GT(load.ok(), 20);
+    const auto failures = load.failures();
+    EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front() << "\n" << host.log();
+    EXPECT_TRUE(host.running()) << "the same process, re-executed";
+    EXPECT_EQ(host.port("keep"), port);
+    EXPECT_EQ(host.stop(), 0) << host.log();
+}
+
+TEST(BinaryUpgrade, ABinaryThatFailsItsCheckLeavesTheOldOneServing) {
+    TempDir dir;
+    const fs::path binary = dir / "sockhost";
+    install_binary(SOCKHOST_BINARY, binary);
+    Launch launch;
+    launch.binary = binary.string();
+    HostProcess host(dir, host_section() + hello_server("keep", "event"), launch);
+    const std::uint16_t port = host.port("keep");
+    const pid_t worker = host.serving_pid();
+    const fs::path broken = dir.write("broken", "#!/bin/sh\necho 'this build is broken' >&2\nexit 1\n");
+    install_binary(broken, binary);
+    ::kill(host.pid(), SIGUSR2);
+    EXPECT_TRUE(host.wait_for_log("binary upgrade failed: " + binary.string() +
+                                  " --check: this build is broken; generation 1 serves on"))
+        << host.log();
+    Client c(port);
+    c.send(get_request("/still", true));
+    EXPECT_EQ(c.next().body, "hello /still");
+    EXPECT_EQ(host.serving_pid(), worker);
+    EXPECT_EQ(host.stop(), 0);
+}
+
 TEST(ReloadCommandLine, ReloadAndStopFindTheHostThroughItsPidFile) {
     TempDir dir;
     const std::string config = host_section() + "pid_file = \"host.pid\"\n" + hello_server("keep", "event");

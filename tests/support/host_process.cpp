@@ -58,7 +58,7 @@ int decode_status(int status) {
 pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int max_open_files = 0,
             const Launch* launch = nullptr) {
     std::vector<char*> argv;
-    std::string binary = SOCKHOST_BINARY;
+    std::string binary = launch && !launch->binary.empty() ? launch->binary : std::string(SOCKHOST_BINARY);
     argv.push_back(binary.data());
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -208,7 +208,7 @@ RunResult run_sockhost(const std::vector<std::string>& args, std::chrono::millis
 
 HostProcess::HostProcess(const TempDir& dir, std::string_view config_text,
                          std::vector<std::string> extra_args, int max_open_files)
-    : HostProcess(dir, config_text, Launch{std::move(extra_args), max_open_files, {}, {}}) {}
+    : HostProcess(dir, config_text, Launch{std::move(extra_args), max_open_files, {}, {}, {}}) {}
 
 HostProcess::HostProcess(const TempDir& dir, std::string_view config_text, const Launch& launch) {
     fs::path config = dir.write("servers.toml", config_text);

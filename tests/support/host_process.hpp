@@ -77,6 +77,8 @@ struct Launch {
     std::vector<std::pair<int, std::string>> listen_fds;
     /// Variables added to the child's environment (NOTIFY_SOCKET ...).
     std::vector<std::pair<std::string, std::string>> env;
+    /// The binary to run instead of the build's (a copy an upgrade test replaces).
+    std::string binary;
 };
 
 /// The real sockhost binary serving a config, as a child process we own.
