@@ -129,7 +129,8 @@ sigset_t block_host_signals() {
 
 /// Runs every server's loop on its own thread until SIGTERM/SIGINT, then
 /// stops them gracefully. The host process runs this, or each worker does.
-int run_servers(const Config& config, Servers& servers, const sigset_t& signals) {
+int run_servers(const Config& config, Servers& servers, const sigset_t& signals,
+                const std::function<void()>& on_draining) {
     // One loop thread per server; `running` counts those not yet returned so
     // the shutdown can wait for them with a deadline (a sync server runs its
     // request on the loop thread).
@@ -170,6 +171,8 @@ int run_servers(const Config& config, Servers& servers, const sigset_t& signals)
     std::size_t still = 0;
     if (loops_done) {
         for (auto& t : loops) t.join();
+        for (auto& s : servers) s->stop_accepting();
+        if (on_draining) on_draining();
         for (auto& s : servers) still += s->server_close(deadline);
     } else {
         still = running;

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,7 +55,10 @@ sigset_t block_host_signals();
 /// stops them gracefully (bounded by shutdown_timeout). SIGHUP and SIGUSR2
 /// are logged and ignored here: a supervisor handles them. Returns the exit
 /// status.
-int run_servers(const Config& config, Servers& servers, const sigset_t& signals);
+/// `on_draining` runs once every server has stopped accepting, before the
+/// in-flight requests are waited for (a worker tells its supervisor).
+int run_servers(const Config& config, Servers& servers, const sigset_t& signals,
+                const std::function<void()>& on_draining = {});
 
 /// "10 s", "0.5 s".
 std::string format_seconds(double s);

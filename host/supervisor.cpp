@@ -64,6 +64,8 @@ std::vector<std::string> split(std::string_view text, char sep) {
 /// How long a new generation's workers may take to load their plugins and
 /// make their servers before the start (or reload) counts as failed.
 constexpr auto kReadyTimeout = 30s;
+/// Longest wait for an old generation's workers to stop accepting.
+constexpr auto kStopAcceptingWait = 5s;
 /// Longest pause before replacing a worker that keeps dying at once.
 constexpr auto kMaxRespawnPause = 30s;
 
@@ -339,8 +341,12 @@ pid_t Supervisor::spawn(const Generation& generation, std::size_t slot, int read
         Servers servers = make_servers(bindings, &fds);
         if (slot == 0) log_listening(servers, bindings, " [generation " + std::to_string(generation.number) + "]");
         write_all(ready_fd, "ready\n");
-        ::close(ready_fd);
-        rc = run_servers(config, servers, host_signals_);
+        // The same pipe says when this worker has stopped accepting: the
+        // supervisor declares a new generation serving only then.
+        rc = run_servers(config, servers, host_signals_, [ready_fd] {
+            write_all(ready_fd, "draining\n");
+            ::close(ready_fd);
+        });
     } catch (const std::exception& e) {
         write_all(ready_fd, e.what());
     }
@@ -366,7 +372,7 @@ std::optional<std::string> Supervisor::start_generation(Generation& generation) 
             error = std::string("sockhost: cannot fork a worker: ") + std::strerror(errno);
             break;
         }
-        generation.workers[i] = Worker{pid, Clock::now(), 0, std::nullopt};
+        generation.workers[i] = Worker{.pid = pid, .started = Clock::now(), .respawn_at = std::nullopt};
         readers[i] = fds[0];
     }
     // Ready = each worker loaded its plugins and made its servers.
@@ -381,7 +387,7 @@ std::optional<std::string> Supervisor::start_generation(Generation& generation) 
                                      : said;
             }
         }
-        ::close(readers[i]);
+        generation.workers[i].control = readers[i];
     }
     if (!error) {
         for (std::size_t i = 0; i < count; ++i)
@@ -390,6 +396,7 @@ std::optional<std::string> Supervisor::start_generation(Generation& generation) 
         return std::nullopt;
     }
     for (Worker& w : generation.workers) {
+        close_control(w);
         if (w.pid <= 0) continue;
         ::kill(w.pid, SIGKILL);
         wait_for(w.pid);
@@ -409,6 +416,7 @@ void Supervisor::reap() {
                 Worker& w = g.workers[i];
                 if (w.pid != pid) continue;
                 w.pid = -1;
+                close_control(w);
                 const std::string who = "generation " + std::to_string(g.number) + ": worker " +
                                         std::to_string(i + 1) + " (pid " + std::to_string(pid) + ") ";
                 if (!serving_generation || g.draining) {
@@ -449,8 +457,9 @@ void Supervisor::respawn_due() {
         if (::pipe2(fds, O_CLOEXEC) < 0) continue;
         const pid_t pid = spawn(g, i, fds[1]);
         ::close(fds[1]);
-        ::close(fds[0]);   // a replacement is not waited for: it serves when it is ready
+        w.control = fds[0];   // a replacement is not waited for: it serves when it is ready
         if (pid < 0) {
+            close_control(w);
             log_error("", std::string("cannot fork a worker: ") + std::strerror(errno));
             w.respawn_at = now + 1s;
             continue;
@@ -518,6 +527,26 @@ void Supervisor::drain(Generation& g) {
         w.respawn_at.reset();
         if (w.pid > 0) ::kill(w.pid, SIGTERM);
     }
+    // Until each has stopped accepting (it says "draining", or dies), so
+    // that every connection made after this goes to the next generation.
+    // Bounded: a worker stuck in a request still has its sockets closed by
+    // its SIGTERM handling soon after.
+    const auto until = Clock::now() + kStopAcceptingWait;
+    for (Worker& w : g.workers) {
+        if (w.control < 0) continue;
+        std::string said;
+        while (said.find("draining\n") == std::string::npos) {
+            const std::string more = read_until_closed(w.control, until, true);
+            if (more.empty()) break;   // closed, or the wait ran out
+            said += more;
+        }
+        close_control(w);
+    }
+}
+
+void Supervisor::close_control(Worker& w) {
+    if (w.control >= 0) ::close(w.control);
+    w.control = -1;
 }
 
 void Supervisor::close_unused_listeners() {
@@ -626,7 +655,7 @@ bool Supervisor::adopt_inherited(const std::string& inherited) {
         old.number = std::stoi(parts.at(0));
         if (parts.size() > 1)
             for (const std::string& pid : split(parts[1], ','))
-                old.workers.push_back(Worker{static_cast<pid_t>(std::stol(pid)), Clock::now(), 0, std::nullopt});
+                old.workers.push_back(Worker{.pid = static_cast<pid_t>(std::stol(pid)), .started = Clock::now(), .respawn_at = std::nullopt});
         if (parts.size() > 2)
             for (const std::string& item : split(parts[2], ',')) {
                 const std::size_t colon = item.find(':');
@@ -687,6 +716,7 @@ int Supervisor::stop(int signal) {
     for (Generation& g : generations_) {
         for (Worker& w : g.workers) {
             w.respawn_at.reset();
+            close_control(w);
             if (w.pid > 0) ::kill(w.pid, SIGTERM);
         }
     }

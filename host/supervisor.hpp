@@ -77,6 +77,7 @@ private:
 
     struct Worker {
         pid_t pid = -1;
+        int control = -1;                       // the read end of its pipe: "ready", then "draining"
         Clock::time_point started{};
         int quick_deaths = 0;                   // died within a second of starting, in a row
         std::optional<Clock::time_point> respawn_at;   // dead, to be replaced then
@@ -108,7 +109,10 @@ private:
     bool adopt_inherited(const std::string& inherited);
     void reap();
     void respawn_due();
+    /// Sends the generation's workers SIGTERM and waits (bounded) until each
+    /// has stopped accepting.
     void drain(Generation& generation);
+    static void close_control(Worker& w);
     void close_unused_listeners();
     void close_listeners(const std::vector<std::string>& keys);
     int stop(int signal);

@@ -293,20 +293,20 @@ void BaseServer::service_actions() { model_->service_actions(*this); }
 
 void BaseServer::close_socket() { socket_.reset(); }
 
-std::size_t BaseServer::server_close(Clock::time_point deadline) {
+void BaseServer::stop_accepting() {
     stopping_.store(true);
-    if (transport() == sdk::Transport::datagram) {
-        // Handlers answer through the server socket: close it only once
-        // they are done (or given up at the deadline).
-        std::size_t still = model_->server_close(*this, deadline);
-        close_socket();
-        return still;
-    }
-    // Close the socket first: new clients are refused at once while the
-    // in-flight requests finish. (A model whose threads accept stops first.)
+    // A model whose threads accept stops first. A stream socket closes at
+    // once (new clients go elsewhere: another generation, or are refused);
+    // a datagram socket stays open while handlers answer through it.
     model_->release_socket(*this);
-    close_socket();
-    return model_->server_close(*this, deadline);
+    if (transport() == sdk::Transport::stream) close_socket();
+}
+
+std::size_t BaseServer::server_close(Clock::time_point deadline) {
+    stop_accepting();
+    std::size_t still = model_->server_close(*this, deadline);
+    if (transport() == sdk::Transport::datagram) close_socket();   // the handlers are done (or given up)
+    return still;
 }
 
 }  // namespace sockhost::host

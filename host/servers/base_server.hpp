@@ -72,6 +72,9 @@ public:
     void shutdown();
     /// Handles one request, waiting at most `timeout` (handle_timeout() then).
     void handle_request();
+    /// Takes no more requests: the model stops accepting, a stream socket
+    /// closes (this process's copy). In-flight requests go on. Idempotent.
+    void stop_accepting();
     /// Stops taking requests, waits for in-flight ones until `deadline`
     /// (block_on_close), closes the socket. Returns how many requests were
     /// still running at the deadline.

@@ -148,26 +148,62 @@ private:
 
 class Reload : public ::testing::TestWithParam<std::string> {};
 
+/// Puts the versioned test plugin of version `v` at `so`, as an upgrade does:
+/// a new file renamed over the old one.
+void install_versioned(const fs::path& so, int v) {
+    const fs::path tmp = so.string() + ".new";
+    fs::copy_file(std::string(SOCKHOST_TEST_PLUGIN_DIR) + "/libversioned_v" + std::to_string(v) + ".so", tmp,
+                  fs::copy_options::overwrite_existing);
+    fs::rename(tmp, so);
+}
+
+std::string ask_version(const std::string& url) {
+    Socket s = connect_stream(url);
+    s.send_all("which\n");
+    return s.read_all(10s);
+}
+
+/// "fd -> target" lines of `pid`, for a failure message.
+std::string open_fds_text(pid_t pid) {
+    std::string out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
+        out += e.path().filename().string() + " -> " + fs::read_symlink(e.path(), ec).string() + "\n";
+    return out;
+}
+
 TEST_P(Reload, TwentyReloadsUnderLoadLoseNoRequestAndLeaveOneGeneration) {
     TempDir dir;
     const std::string model = GetParam();
+    const fs::path so = dir / "libversioned.so";
+    install_versioned(so, 1);
     auto config = [&](int round) {
-        // Every reload changes something: an option of the kept server, and
-        // a second binding that comes and goes.
+        // Every reload changes something: an option of the kept server, a
+        // second binding that comes and goes, and a plugin rebuilt (another
+        // version string) each time.
         // A generous drain: under a sanitizer on two busy cores a forked
         // child can be slow, and a drain cut short would cut its request.
         std::string text = host_section() + "workers = 1\nshutdown_timeout = 20\n" +
                            hello_server("keep", model, "  max_keepalive_requests = " + std::to_string(100 + round) + "\n");
         if (round % 2 == 1) text += hello_server("extra" + std::to_string(round), "event");
+        text += "[[server]]\nname = \"v\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"" + so.string() +
+                "\"\nconcurrency = \"" + model + "\"\n";
         return text;
     };
     dir.write("servers.toml", config(0));
     HostProcess host(dir, config(0));
     const std::uint16_t port = host.port("keep");
+    const std::string versioned = host.url("v");
+    ASSERT_TRUE(host.wait_for_log("generation 1: worker 1 started")) << host.log();   // the start is over
+    const int supervisor_fds = count_open_fds(host.pid());
+    const std::string fds_before = open_fds_text(host.pid());
     Load load(port);
     for (int round = 1; round <= 20; ++round) {
         dir.write("servers.toml", config(round));
+        install_versioned(so, round % 2 == 1 ? 2 : 1);
         ASSERT_TRUE(reload(host, round + 1)) << "round " << round << "\n" << host.log();
+        // Every answer comes from the configuration current at the time.
+        EXPECT_EQ(ask_version(versioned), round % 2 == 1 ? "2.0.0\n" : "1.0.0\n") << "round " << round;
         if (round % 2 == 1) {
             // The new binding answers at once.
             const std::uint16_t extra = host.port("extra" + std::to_string(round));
@@ -189,6 +225,15 @@ TEST_P(Reload, TwentyReloadsUnderLoadLoseNoRequestAndLeaveOneGeneration) {
     while (live_children(host.pid()).size() != 1 && Clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_EQ(live_children(host.pid()).size(), 1u) << host.log();
+    // No descriptor left behind: the sockets of the removed bindings closed
+    // (once the last old generation is reaped).
+    EXPECT_TRUE(host.wait_for_log("generation 20 has exited", 30s)) << host.log();
+    int fds = count_open_fds(host.pid());
+    for (int i = 0; i < 100 && fds != supervisor_fds; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        fds = count_open_fds(host.pid());
+    }
+    EXPECT_EQ(fds, supervisor_fds) << "before:\n" << fds_before << "after:\n" << open_fds_text(host.pid());
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
@@ -215,6 +260,30 @@ TEST_P(Reload, AConnectionWaitingForItsFirstRequestIsServedByTheDrainingGenerati
     EXPECT_EQ(r.header("connection"), "close");
     // The one between requests was closed: nothing was owed to it.
     EXPECT_TRUE(between.peer_closed());
+    EXPECT_EQ(host.stop(), 0);
+}
+
+TEST_P(Reload, ACgiScriptRunningAcrossAReloadCompletes) {
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms::all, fs::perm_options::add);   // scripts may run as nobody (root host)
+    const fs::path root = dir / "root";
+    fs::create_directories(root / "cgi-bin");
+    const fs::path script = dir.write("root/cgi-bin/slow.sh",
+                                      "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nsleep 1\necho done\n");
+    fs::permissions(script, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec);
+    const std::string config = host_section() + "[[server]]\nname = \"cgi\"\nlisten = \"tcp://127.0.0.1:0\"\n"
+                               "plugin = \"cgi\"\nconcurrency = \"" + GetParam() + "\"\n  [server.options]\n"
+                               "  directory = \"" + root.string() + "\"\n";
+    HostProcess host(dir, config);
+    Client c(host.port("cgi"));
+    c.send(get_request("/cgi-bin/slow.sh", true));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));   // the script runs
+    ASSERT_TRUE(reload(host, 2)) << host.log();
+    Response r = c.next();
+    EXPECT_EQ(r.status, 200) << host.log();
+    EXPECT_TRUE(r.complete);
+    EXPECT_EQ(r.body, "done\n");
     EXPECT_EQ(host.stop(), 0);
 }
 
