@@ -385,13 +385,15 @@ void install_binary(const fs::path& from, const fs::path& to) {
     fs::rename(tmp, to);
 }
 
-TEST(BinaryUpgrade, SigusrTwoUnderLoadLosesNoRequestAndKeepsThePid) {
+class BinaryUpgrade : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BinaryUpgrade, SigusrTwoUnderLoadLosesNoRequestAndKeepsThePid) {
     TempDir dir;
     const fs::path binary = dir / "sockhost";
     install_binary(SOCKHOST_BINARY, binary);
     Launch launch;
     launch.binary = binary.string();
-    HostProcess host(dir, host_section() + "shutdown_timeout = 5\n" + hello_server("keep", "event"), launch);
+    HostProcess host(dir, host_section() + "shutdown_timeout = 20\n" + hello_server("keep", GetParam()), launch);
     const std::uint16_t port = host.port("keep");
     Load load(port);
     for (int round = 1; round <= 3; ++round) {
@@ -412,7 +414,10 @@ TEST(BinaryUpgrade, SigusrTwoUnderLoadLosesNoRequestAndKeepsThePid) {
     EXPECT_EQ(host.stop(), 0) << host.log();
 }
 
-TEST(BinaryUpgrade, ABinaryThatFailsItsCheckLeavesTheOldOneServing) {
+INSTANTIATE_TEST_SUITE_P(Models, BinaryUpgrade, ::testing::Values("event", "threading", "forking"),
+                         [](const auto& info) { return info.param; });
+
+TEST(BinaryUpgradeFailure, ABinaryThatFailsItsCheckLeavesTheOldOneServing) {
     TempDir dir;
     const fs::path binary = dir / "sockhost";
     install_binary(SOCKHOST_BINARY, binary);
