@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include <sockhost/sdk/log_text.hpp>
+#include <sockhost/sdk/utc_time.hpp>
 
 namespace sockhost::host {
 
@@ -39,17 +40,9 @@ void Log::write(sdk::LogLevel level, std::string_view source, std::string_view m
 
 void Log::write_escaped(sdk::LogLevel level, std::string_view source, std::string_view message) {
     if (!enabled(level)) return;
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[64];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     std::string line;
     line.reserve(64 + message.size());
-    line += stamp;
+    line += sdk::utc_timestamp_now();   // no gmtime_r: its lock may be held at a fork
     line += ' ';
     line += level_name(level);
     line += ' ';

@@ -2,6 +2,8 @@
 // The log escaper and the access log's line formats.
 #include "sockhost/sdk/log_text.hpp"
 
+#include "sockhost/sdk/utc_time.hpp"
+
 #include <cstdio>
 #include <ctime>
 
@@ -20,28 +22,13 @@ std::string_view clf_now() {
     thread_local std::size_t length = 0;
     const std::time_t now = std::time(nullptr);
     if (now != cached_at) {
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        const int n = std::snprintf(cached, sizeof cached, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
-                                    kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                                    tm.tm_sec);
+        const UtcTime u = utc_time(static_cast<std::int64_t>(now));
+        const int n = std::snprintf(cached, sizeof cached, "%02d/%s/%04d:%02d:%02d:%02d +0000", u.day,
+                                    kMonths[(u.month - 1) % 12], u.year, u.hour, u.minute, u.second);
         length = n > 0 ? static_cast<std::size_t>(n) : 0;
         cached_at = now;
     }
     return {cached, length};
-}
-
-/// RFC 3339 UTC time of now, with milliseconds.
-std::string iso_now() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
 }
 
 /// A JSON string literal of `text`: bytes outside printable ASCII as \u00XX.
@@ -105,7 +92,7 @@ std::string format_access_line(const AccessRecord& r, AccessLogFormat format, st
     out.reserve(128 + r.request_line.size());
     if (format == AccessLogFormat::json) {
         out += "{\"time\":\"";
-        out += iso_now();
+        out += utc_timestamp_now();
         out += "\",\"server\":";
         append_json_string(out, server_name);
         out += ",\"client\":";

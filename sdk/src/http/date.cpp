@@ -2,6 +2,8 @@
 // HTTP dates (RFC 9110 5.6.7).
 #include "sockhost/sdk/http/date.hpp"
 
+#include "sockhost/sdk/utc_time.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -62,13 +64,10 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
 
 std::string format_http_date(std::int64_t t) {
     // IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT".
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
+    const UtcTime u = utc_time(t);
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
-                  tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec);
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[u.weekday % 7], u.day,
+                  kMonths[(u.month - 1) % 12], u.year, u.hour, u.minute, u.second);
     return buf;
 }
 
@@ -102,10 +101,7 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
             (mon = month_index(d.substr(3, 3))) < 0 || !parse_int_exact(d.substr(7, 2), 2, year) ||
             !parse_clock(w[2], h, m, s))
             return std::nullopt;
-        std::time_t now = std::time(nullptr);
-        std::tm now_tm{};
-        gmtime_r(&now, &now_tm);
-        int this_year = now_tm.tm_year + 1900;
+        const int this_year = utc_time(static_cast<std::int64_t>(std::time(nullptr))).year;
         year += (this_year / 100) * 100;
         if (year > this_year + 50) year -= 100;
     } else if (w.size() == 5) {
@@ -118,14 +114,7 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
         return std::nullopt;
     }
     if (day < 1 || day > 31) return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon;
-    tm.tm_mday = day;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = s > 59 ? 59 : s;
-    return static_cast<std::int64_t>(timegm(&tm));
+    return utc_seconds(year, mon + 1, day, h, m, s > 59 ? 59 : s);
 }
 
 }  // namespace sockhost::sdk::http
