@@ -173,6 +173,14 @@ std::string open_fds_text(pid_t pid) {
 }
 
 TEST_P(Reload, TwentyReloadsUnderLoadLoseNoRequestAndLeaveOneGeneration) {
+#if defined(__SANITIZE_ADDRESS__)
+    // Two servers of one worker forking at once (or forking while another
+    // thread allocates) leave GCC 12's ASan allocator locked in the child,
+    // which then hangs (seen with gdb: __sanitizer::Mutex::Lock in
+    // SizeClassAllocator64). glibc's malloc is fork-safe: the Release run
+    // covers this case (docs/concurrency.md).
+    if (GetParam() == "forking") GTEST_SKIP() << "ASan's allocator is not fork-safe with threads";
+#endif
     TempDir dir;
     const std::string model = GetParam();
     const fs::path so = dir / "libversioned.so";
