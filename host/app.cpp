@@ -99,6 +99,7 @@ int run_host(int argc, const char* const argv[]) {
             print_check(config, resolve_bindings(config, registry));
             return 0;
         }
+        apply_log_settings(config.host);
         if (config.host.workers == 0) return serve_in_process(config, signals);
 
         const std::filesystem::path pid_file = config.host.pid_file;

@@ -76,7 +76,8 @@ constexpr std::string_view kServerKeys[] = {"name",
                                             "allow",
                                             "deny",
                                             "options"};
-constexpr std::string_view kHostKeys[] = {"plugins_dir", "log_level", "shutdown_timeout", "workers", "pid_file"};
+constexpr std::string_view kHostKeys[] = {"plugins_dir", "log_level",  "shutdown_timeout",  "workers",
+                                          "pid_file",    "error_log",  "access_log",        "access_log_format"};
 constexpr std::string_view kTopLevelKeys[] = {"host", "server"};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -272,6 +273,17 @@ private:
                 // Relative to the config file, as plugins_dir.
                 host.pid_file = (base_dir_ / fs::path(get_nonempty_string(*value, name))).lexically_normal();
                 host.pid_file_pos = pos(value->source());
+            } else if (name == "error_log" || name == "access_log") {
+                // Relative to the config file, as plugins_dir.
+                const fs::path file = (base_dir_ / fs::path(get_nonempty_string(*value, name))).lexically_normal();
+                (name == "error_log" ? host.error_log : host.access_log) = file;
+                (name == "error_log" ? host.error_log_pos : host.access_log_pos) = pos(value->source());
+            } else if (name == "access_log_format") {
+                const std::string text = get_string(*value, name);
+                if (text == "clf") host.access_log_format = sdk::AccessLogFormat::clf;
+                else if (text == "combined") host.access_log_format = sdk::AccessLogFormat::combined;
+                else if (text == "json") host.access_log_format = sdk::AccessLogFormat::json;
+                else error(*value, "'access_log_format' must be one of clf, combined, json; got '" + text + "'");
             } else {
                 error(key->source(),
                       "unknown key '" + std::string(name) + "' in [host]" + suggestion(name, kHostKeys));

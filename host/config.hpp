@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <sockhost/sdk/options.hpp>
+#include <sockhost/sdk/log_text.hpp>
 #include <sockhost/sdk/server_context.hpp>
 
 #include "host/address.hpp"
@@ -85,6 +86,11 @@ struct HostConfig {
     SourcePos workers_pos;
     std::filesystem::path pid_file;        // empty: none; --reload / --stop find the host through it
     SourcePos pid_file_pos;
+    std::filesystem::path error_log;       // empty: stderr
+    SourcePos error_log_pos;
+    std::filesystem::path access_log;      // empty: info lines on stderr
+    SourcePos access_log_pos;
+    sdk::AccessLogFormat access_log_format = sdk::AccessLogFormat::clf;
 };
 
 struct Config {

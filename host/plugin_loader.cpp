@@ -88,6 +88,7 @@ std::shared_ptr<const LoadedPlugin> PluginRegistry::load(std::string_view name_o
     auto plugin = std::make_shared<LoadedPlugin>();
     plugin->library = library;
     plugin->file = file;
+    plugin->abi_minor = d.abi_minor;
     try {
         plugin->info = d.info();
     } catch (const std::exception& e) {

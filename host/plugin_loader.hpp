@@ -3,6 +3,7 @@
 // as long as anything made from it lives.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@ struct LoadedPlugin {
     std::shared_ptr<boost::dll::shared_library> library;
     std::filesystem::path file;
     sdk::PluginInfo info;
+    std::uint32_t abi_minor = 0;   // the SDK ABI minor it was built for
 };
 
 /// Loads plugins by name (`<dir>/lib<name>.so`, then `<dir>/<name>.so`) or by

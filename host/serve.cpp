@@ -27,6 +27,12 @@ SourcePos option_position(const ServerConfig& s, const std::string& key) {
 
 }  // namespace
 
+void reopen_log_files() {
+    const std::string error = Log::reopen_files();
+    if (error.empty()) log_info("", "SIGUSR1: log files reopened");
+    else log_error("", "SIGUSR1: cannot reopen " + error + "; writing on to the old file");
+}
+
 std::string format_seconds(double s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g s", s);
@@ -90,6 +96,7 @@ Servers make_servers(const std::vector<Binding>& bindings, const std::vector<int
     for (std::size_t i = 0; i < bindings.size(); ++i) {
         const Binding& b = bindings[i];
         auto server = make_server(*b.config, b.factory, b.plugin->info.protocol);
+        server->set_plugin_abi_minor(b.plugin->abi_minor);
         if (listeners != nullptr) {
             server->adopt((*listeners)[i]);
         } else {
@@ -122,9 +129,18 @@ sigset_t block_host_signals() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGUSR1);
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     return set;
+}
+
+void apply_log_settings(const HostConfig& host) {
+    Log::set_access_format(host.access_log_format);
+    const std::string error = Log::open_files(host.error_log, host.access_log);
+    if (!error.empty())
+        throw ConfigError(error.starts_with("error_log") ? host.error_log_pos : host.access_log_pos,
+                          "cannot open " + error);
 }
 
 /// Runs every server's loop on its own thread until SIGTERM/SIGINT, then
@@ -152,10 +168,11 @@ int run_servers(const Config& config, Servers& servers, const sigset_t& signals,
     }
 
     int sig = 0;
-    while (::sigwait(&signals, &sig) != 0 || sig == SIGHUP || sig == SIGUSR2) {
+    while (::sigwait(&signals, &sig) != 0 || sig == SIGHUP || sig == SIGUSR2 || sig == SIGUSR1) {
         if (sig == SIGHUP || sig == SIGUSR2)
             log_info("", std::string(sig == SIGHUP ? "SIGHUP" : "SIGUSR2") +
                              " ignored: reloading needs a supervisor (workers >= 1)");
+        if (sig == SIGUSR1) reopen_log_files();
     }
     log_info("", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                      "; stopping (grace " + format_seconds(config.host.shutdown_timeout) + ")");

@@ -51,6 +51,14 @@ void log_listening(const Servers& servers, const std::vector<Binding>& bindings,
 /// ignored: a peer closing early costs an EPIPE, never the process.
 sigset_t block_host_signals();
 
+/// [host] error_log, access_log and access_log_format take effect in this
+/// process (workers forked later inherit them). Throws ConfigError at the
+/// path that cannot be opened.
+void apply_log_settings(const HostConfig& host);
+/// SIGUSR1: the log files are opened again by path (logrotate moved them);
+/// logged either way.
+void reopen_log_files();
+
 /// Runs every server's loop on its own thread until SIGTERM/SIGINT, then
 /// stops them gracefully (bounded by shutdown_timeout). SIGHUP and SIGUSR2
 /// are logged and ignored here: a supervisor handles them. Returns the exit

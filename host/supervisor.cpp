@@ -235,6 +235,7 @@ int Supervisor::supervise(const std::filesystem::path& pid_file) {
         if (sig == SIGINT || sig == SIGTERM) return stop(sig);
         if (sig == SIGHUP) reload();
         if (sig == SIGUSR2) upgrade();
+        if (sig == SIGUSR1) reopen_logs();
         reap();
         respawn_due();
         const auto now = Clock::now();
@@ -501,9 +502,11 @@ void Supervisor::reload() {
 bool Supervisor::take_over(Generation& next, std::vector<std::string>& opened, const std::string& what) {
     const int current = serving().number;
     std::optional<std::string> error = open_listeners(*next.config, next.keys, opened);
+    if (!error) error = switch_log_files(next.config->host);   // the new workers inherit them
     if (!error) error = start_generation(next);
     if (error) {
         close_listeners(opened);
+        switch_log_files(serving().config->host);
         log_error("", what + " failed: " + *error + "; generation " + std::to_string(current) + " serves on");
         return false;
     }
@@ -515,6 +518,23 @@ bool Supervisor::take_over(Generation& next, std::vector<std::string>& opened, c
     log_info("", "generation " + std::to_string(serving().number) + " serves; generation " +
                      std::to_string(current) + " drains");
     return true;
+}
+
+std::optional<std::string> Supervisor::switch_log_files(const HostConfig& host) {
+    try {
+        apply_log_settings(host);
+    } catch (const ConfigError& e) {
+        return std::string(e.what());
+    }
+    return std::nullopt;
+}
+
+void Supervisor::reopen_logs() {
+    // Here first, then in every worker (each holds its own descriptors).
+    reopen_log_files();
+    for (Generation& g : generations_)
+        for (Worker& w : g.workers)
+            if (w.pid > 0) ::kill(w.pid, SIGUSR1);
 }
 
 void Supervisor::drain(Generation& g) {

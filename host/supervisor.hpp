@@ -112,6 +112,11 @@ private:
     /// Sends the generation's workers SIGTERM and waits (bounded) until each
     /// has stopped accepting.
     void drain(Generation& generation);
+    /// [host] error_log / access_log of `host` in place here (before a
+    /// generation forks, so its workers inherit them).
+    std::optional<std::string> switch_log_files(const HostConfig& host);
+    /// SIGUSR1: reopen here and tell every worker to.
+    void reopen_logs();
     static void close_control(Worker& w);
     void close_unused_listeners();
     void close_listeners(const std::vector<std::string>& keys);

@@ -15,6 +15,8 @@
 #include <sockhost/sdk/server_context.hpp>
 #include <sockhost/sdk/socket_address.hpp>
 
+#include "host/streams/host_stream.hpp"
+
 namespace sockhost::host {
 
 /// One request taken off a server socket.
@@ -22,7 +24,9 @@ struct PendingRequest {
     sdk::posix::UniqueFd connection;   // stream transports: the accepted socket
     /// Stream transports: the connection's byte stream, made by the model
     /// (the event model's) or by make_handler() (a blocking SocketStream).
-    std::unique_ptr<sdk::ByteStream> stream;
+    /// Its destruction writes the access records still waiting for their
+    /// answer's last byte.
+    std::unique_ptr<HostStream> stream;
     std::string datagram;         // datagram transports: the bytes received
     sdk::SocketAddress client;    // the peer, as accept/recvfrom gave it
 };
@@ -63,6 +67,10 @@ public:
     /// usual case); true when the client is still sending: its write side is
     /// shut and the caller drains it (a LingeringClose) and closes it.
     virtual bool begin_shutdown(PendingRequest& request) = 0;
+    /// Closes the connection with a RST (SO_LINGER 0): its peer stalled or
+    /// failed to take the answer (SPEC "Aborts"). shutdown_request() does
+    /// this itself when the request's stream saw its send fail.
+    virtual void abort_request(PendingRequest& request) = 0;
     /// Releases the request in a process that does not serve it (fork parent).
     virtual void close_request(PendingRequest& request) = 0;
 

@@ -51,11 +51,21 @@ void BaseServer::log(sdk::LogLevel level, std::string_view message) const {
 
 void BaseServer::log_access(const sdk::AccessRecord& record) const {
     if (!access_log_enabled()) return;
-    Log::write_escaped(sdk::LogLevel::info, config_.name,
-                       sdk::format_access_line(record, sdk::AccessLogFormat::clf, config_.name));
+    // The answer may not all be out yet (queued for a slow reader, or still
+    // in the handler's buffer): its connection's stream writes the record
+    // when it is, with the bytes actually sent.
+    if (HostStream* stream = HostStream::current()) {
+        stream->log_when_sent(record, plugin_abi_minor_ >= 1 ? record.unflushed_bytes : 0, *this);
+        return;
+    }
+    write_access(record);
 }
 
-bool BaseServer::access_log_enabled() const { return Log::enabled(sdk::LogLevel::info); }
+void BaseServer::write_access(const sdk::AccessRecord& record) const {
+    Log::write_access(config_.name, sdk::format_access_line(record, Log::access_format(), config_.name));
+}
+
+bool BaseServer::access_log_enabled() const { return Log::access_enabled(); }
 
 void BaseServer::open() {
     server_bind();
@@ -236,6 +246,7 @@ void BaseServer::process_request_inline(PendingRequest& request) {
 
 void BaseServer::finish_request(PendingRequest& request) {
     std::unique_ptr<sdk::BaseRequestHandler> handler = make_handler(request);
+    HostStream::Current current(request.stream.get());
     sdk::run_handler(*handler);
 }
 
@@ -266,6 +277,10 @@ void BaseServer::handle_error(const PendingRequest& request, std::exception_ptr 
 }
 
 void BaseServer::shutdown_request(PendingRequest& request) {
+    if (request.stream && request.stream->send_failed()) {
+        abort_request(request);
+        return;
+    }
     if (!begin_shutdown(request)) return;   // closed already
     LingeringClose(request.connection.get()).run();
     close_request(request);
@@ -283,7 +298,25 @@ bool BaseServer::begin_shutdown(PendingRequest& request) {
     return false;
 }
 
-void BaseServer::close_request(PendingRequest& request) { request.connection.reset(); }
+void BaseServer::abort_request(PendingRequest& request) {
+    // SPEC "Aborts": the peer stalled or failed to take the answer. A
+    // graceful close would leave the kernel holding what is queued for a
+    // reader that will not read (FIN-WAIT-1); a RST frees it at once, as
+    // nginx's reset_timedout_connection.
+    if (request.connection) {
+        linger l{1, 0};
+        ::setsockopt(request.connection.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    close_request(request);
+}
+
+void BaseServer::close_request(PendingRequest& request) {
+    // The stream first: an access line still waiting for its answer's last
+    // byte is written now, with the bytes that went (a forking child _exits
+    // without destroying its PendingRequest).
+    request.stream.reset();
+    request.connection.reset();
+}
 
 void BaseServer::handle_timeout() {
     log(sdk::LogLevel::debug, "no request within timeout");

@@ -38,6 +38,7 @@
 
 #include "host/concurrency/request_sink.hpp"
 #include "host/config.hpp"
+#include "host/streams/host_stream.hpp"
 
 namespace sockhost::host {
 
@@ -51,7 +52,7 @@ class ConcurrencyModel;
 /// The concurrency model (sync, threading, forking, event) is a strategy
 /// object the server holds; it alone decides where finish_request runs, and
 /// it sees the server only as a RequestSink.
-class BaseServer : public sdk::ServerContext, private RequestSink {
+class BaseServer : public sdk::ServerContext, private RequestSink, private AccessLogSink {
 public:
     BaseServer(ServerConfig config, sdk::HandlerFactory factory, sdk::Protocol protocol,
                std::unique_ptr<ConcurrencyModel> model);
@@ -90,6 +91,9 @@ public:
     /// of its own (an inherited one is shared with every other worker, which
     /// could drain this worker's shutdown wake-up).
     void renew_wakeup();
+    /// The SDK ABI minor the plugin was built for (fields of a later minor
+    /// in what it passes are not read).
+    void set_plugin_abi_minor(std::uint32_t minor) { plugin_abi_minor_ = minor; }
 
     // --- sdk::ServerContext ------------------------------------------------
     const std::string& name() const override { return config_.name; }
@@ -140,11 +144,15 @@ private:
     std::unique_ptr<sdk::BaseRequestHandler> make_handler(PendingRequest& request) override;
     void handle_error(const PendingRequest& request, std::exception_ptr error) override;
     bool begin_shutdown(PendingRequest& request) override;
+    void abort_request(PendingRequest& request) override;
+    // --- AccessLogSink --------------------------------------------------------
+    void write_access(const sdk::AccessRecord& record) const override;
     void accept_nonblocking() override { accept_nonblocking_ = true; }
     bool take_ready_request(bool* exhausted) override { return handle_request_noblock(exhausted); }
 
     sdk::HandlerFactory factory_;
     sdk::Protocol protocol_;
+    std::uint32_t plugin_abi_minor_ = sdk::kAbiMinor;
     std::unique_ptr<ConcurrencyModel> model_;
     sdk::posix::UniqueFd wake_;                       // eventfd: shutdown() wakes the loop
     std::atomic<bool> shutdown_requested_{false};

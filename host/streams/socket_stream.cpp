@@ -97,20 +97,27 @@ std::optional<std::size_t> SocketStream::read_nowait(char* buffer, std::size_t s
 }
 
 void SocketStream::send_all(std::string_view first, std::string_view second, int flags) {
+    note_accepted(first.size() + second.size());
     flags |= MSG_NOSIGNAL | MSG_DONTWAIT;
-    while (!first.empty() || !second.empty()) {
-        const ssize_t n = send_two(fd_, first, second, flags);
-        if (n >= 0) {
-            advance(first, second, static_cast<std::size_t>(n));
-            continue;
+    try {
+        while (!first.empty() || !second.empty()) {
+            const ssize_t n = send_two(fd_, first, second, flags);
+            if (n >= 0) {
+                advance(first, second, static_cast<std::size_t>(n));
+                note_sent(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (errno == EINTR) continue;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && (flags & MSG_DONTWAIT)) {
+                flags &= ~MSG_DONTWAIT;   // wait from now on, bounded by the send timeout
+                apply_timeout(SO_SNDTIMEO, snd_applied_);
+                continue;
+            }
+            throw_errno("send");
         }
-        if (errno == EINTR) continue;
-        if ((errno == EAGAIN || errno == EWOULDBLOCK) && (flags & MSG_DONTWAIT)) {
-            flags &= ~MSG_DONTWAIT;   // wait from now on, bounded by the send timeout
-            apply_timeout(SO_SNDTIMEO, snd_applied_);
-            continue;
-        }
-        throw_errno("send");
+    } catch (...) {
+        note_send_failed();
+        throw;
     }
 }
 
@@ -118,19 +125,67 @@ void SocketStream::write(std::string_view first, std::string_view second) { send
 
 void SocketStream::write_more(std::string_view data) { send_all(data, {}, MSG_MORE); }
 
-void SocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
-    apply_timeout(SO_SNDTIMEO, snd_applied_);
-    while (count > 0) {
-        const ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
-            ByteStream::send_file(in_fd, offset, count);   // not sendfile-able: copy
-            return;
-        }
-        if (n < 0) throw_errno("sendfile");
-        if (n == 0) throw_file_shrank();
-        count -= static_cast<std::size_t>(n);
+void SocketStream::wait_writable() {
+    pollfd p{fd_, POLLOUT, 0};
+    const int ms = timeout_.count() > 0 ? static_cast<int>(std::min<std::int64_t>(timeout_.count(), INT32_MAX)) : -1;
+    for (;;) {
+        const int n = ::poll(&p, 1, ms);
+        if (n > 0) return;   // writable, or an error the next call reports
+        if (n == 0) throw sdk::TimeoutError("sendfile timed out");
+        if (errno != EINTR) throw_errno("poll");
     }
+}
+
+namespace {
+/// O_NONBLOCK on a socket for a scope, restored after.
+class NonBlocking {
+public:
+    explicit NonBlocking(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {
+        if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) ::fcntl(fd_, F_SETFL, flags_ | O_NONBLOCK);
+        else flags_ = -1;
+    }
+    ~NonBlocking() {
+        if (flags_ >= 0) ::fcntl(fd_, F_SETFL, flags_);
+    }
+    NonBlocking(const NonBlocking&) = delete;
+    NonBlocking& operator=(const NonBlocking&) = delete;
+
+private:
+    int fd_;
+    int flags_;
+};
+}  // namespace
+
+void SocketStream::send_file(int in_fd, off_t offset, std::size_t count) {
+    bool copy = false;   // not sendfile-able: read and written (write() counts)
+    try {
+        NonBlocking nonblocking(fd_);
+        while (count > 0) {
+            const ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
+            if (n > 0) {
+                count -= static_cast<std::size_t>(n);
+                note_accepted(static_cast<std::size_t>(n));
+                note_sent(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n == 0) throw_file_shrank();
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                wait_writable();
+                continue;
+            }
+            if (errno == EINVAL || errno == ENOSYS) {
+                copy = true;
+                break;
+            }
+            throw_errno("sendfile");
+        }
+    } catch (...) {
+        note_accepted(count);   // what never left
+        note_send_failed();
+        throw;
+    }
+    if (copy) ByteStream::send_file(in_fd, offset, count);
 }
 
 void SocketStream::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
@@ -206,6 +261,15 @@ void DeferringSocketStream::wait_for(short events, const char* what) {
 
 bool DeferringSocketStream::flush_pending() {
     if (!queue_) return true;
+    try {
+        return flush_queue();
+    } catch (...) {
+        note_send_failed();
+        throw;
+    }
+}
+
+bool DeferringSocketStream::flush_queue() {
     Queue& q = *queue_;
     while (!q.empty()) {
         Queue::Part& p = q.parts.front();
@@ -222,6 +286,7 @@ bool DeferringSocketStream::flush_pending() {
             throw_errno(p.file >= 0 ? "sendfile" : "send");
         }
         const auto sent = static_cast<std::size_t>(n);
+        note_sent(sent);
         if (p.file >= 0) {
             p.count -= sent;   // sendfile advanced p.offset
             if (p.count == 0) q.pop();
@@ -236,10 +301,18 @@ bool DeferringSocketStream::flush_pending() {
 }
 
 void DeferringSocketStream::drain_queue() {
-    while (!flush_pending()) wait_for(POLLOUT, "send");
+    while (!flush_pending()) {
+        try {
+            wait_for(POLLOUT, "send");
+        } catch (...) {
+            note_send_failed();
+            throw;
+        }
+    }
 }
 
 void DeferringSocketStream::send_or_queue(std::string_view first, std::string_view second, int flags) {
+    note_accepted(first.size() + second.size());
     if (queue_) {
         // Behind queued output: it joins the queue, or (too much queued) the
         // queue goes first, waiting.
@@ -249,20 +322,26 @@ void DeferringSocketStream::send_or_queue(std::string_view first, std::string_vi
         }
         drain_queue();
     }
-    while (!first.empty() || !second.empty()) {
-        const ssize_t n = send_two(fd_, first, second, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n >= 0) {
-            advance(first, second, static_cast<std::size_t>(n));
-            continue;
+    try {
+        while (!first.empty() || !second.empty()) {
+            const ssize_t n = send_two(fd_, first, second, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n >= 0) {
+                advance(first, second, static_cast<std::size_t>(n));
+                note_sent(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("send");
+            if (first.size() + second.size() <= max_queued()) {
+                queue_ = std::make_unique<Queue>();
+                queue_->add_bytes(first, second);
+                return;
+            }
+            wait_for(POLLOUT, "send");
         }
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("send");
-        if (first.size() + second.size() <= max_queued()) {
-            queue_ = std::make_unique<Queue>();
-            queue_->add_bytes(first, second);
-            return;
-        }
-        wait_for(POLLOUT, "send");
+    } catch (...) {
+        note_send_failed();
+        throw;
     }
 }
 
@@ -276,27 +355,40 @@ void DeferringSocketStream::send_file(int in_fd, off_t offset, std::size_t count
     if (queue_) {
         if (queue_->cost + kFilePartCost <= max_queued()) {
             queue_->add_file(in_fd, offset, count);
+            note_accepted(count);
             return;
         }
         drain_queue();
     }
-    while (count > 0) {
-        const ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
-        if (n < 0) {
+    bool copy = false;   // not sendfile-able: read and written (write() counts)
+    try {
+        while (count > 0) {
+            const ssize_t n = ::sendfile(fd_, in_fd, &offset, std::min<std::size_t>(count, 1u << 30));
+            if (n > 0) {
+                count -= static_cast<std::size_t>(n);
+                note_accepted(static_cast<std::size_t>(n));
+                note_sent(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n == 0) throw_file_shrank();
             if (errno == EINTR) continue;
             if (errno == EINVAL || errno == ENOSYS) {
-                ByteStream::send_file(in_fd, offset, count);   // not sendfile-able: copy
-                return;
+                copy = true;
+                break;
             }
             if (errno != EAGAIN && errno != EWOULDBLOCK) throw_errno("sendfile");
             auto queue = std::make_unique<Queue>();
             queue->add_file(in_fd, offset, count);   // may throw (no descriptor left)
             queue_ = std::move(queue);
+            note_accepted(count);
             return;
         }
-        if (n == 0) throw_file_shrank();
-        count -= static_cast<std::size_t>(n);
+    } catch (...) {
+        note_accepted(count);   // what never left
+        note_send_failed();
+        throw;
     }
+    if (copy) ByteStream::send_file(in_fd, offset, count);
 }
 
 std::optional<std::size_t> DeferringSocketStream::try_recv(char* buffer, std::size_t size) {

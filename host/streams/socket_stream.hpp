@@ -12,14 +12,17 @@
 #include <optional>
 #include <string_view>
 
-#include <sockhost/sdk/byte_stream.hpp>
+#include "host/streams/host_stream.hpp"
 
 namespace sockhost::host {
 
-/// A ByteStream over a blocking socket the caller keeps owning. Waits use
-/// SO_RCVTIMEO / SO_SNDTIMEO (no poll() per read): a blocking call returns
-/// EAGAIN when the wait runs out, which becomes sdk::TimeoutError.
-class SocketStream final : public sdk::ByteStream {
+/// A ByteStream over a blocking socket the caller keeps owning. Reads and
+/// sends wait with SO_RCVTIMEO / SO_SNDTIMEO (no poll() per read): a
+/// blocking call returns EAGAIN when the wait runs out, which becomes
+/// sdk::TimeoutError. sendfile() does not keep SO_SNDTIMEO (it went on
+/// waiting for a reader that never read: Linux 6.x), so a file is sent
+/// with the socket non-blocking for the call and poll() bounds each wait.
+class SocketStream final : public HostStream {
 public:
     SocketStream(int fd, std::chrono::milliseconds timeout);
     ~SocketStream() override;
@@ -42,6 +45,8 @@ private:
     /// fits the socket buffer goes out without the send timeout ever being
     /// applied; one that would wait applies it once and waits.
     void send_all(std::string_view first, std::string_view second, int flags);
+    /// Waits until the socket is writable, bounded by the timeout.
+    void wait_writable();
 
     int fd_;
     std::chrono::milliseconds timeout_;
@@ -57,7 +62,7 @@ private:
 /// written: a read that would wait, a shutdown_write(), or queueing past
 /// max_queued() bytes first sends the queue, waiting (poll(), bounded by
 /// the timeout) on the calling thread.
-class DeferringSocketStream final : public sdk::ByteStream {
+class DeferringSocketStream final : public HostStream {
 public:
     DeferringSocketStream(int fd, std::chrono::milliseconds timeout);
     ~DeferringSocketStream() override;
@@ -96,6 +101,8 @@ private:
     /// Sends `first` then `second`, MSG_MORE in `flags` or not: now as far as
     /// the socket takes them, the rest queued (or waited for, past max_queued()).
     void send_or_queue(std::string_view first, std::string_view second, int flags);
+    /// flush_pending()'s work.
+    bool flush_queue();
     /// Sends the whole queue, waiting (bounded by the timeout) as needed.
     void drain_queue();
     /// Waits until the socket is `events`-ready; TimeoutError past the timeout.

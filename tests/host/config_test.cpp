@@ -647,3 +647,22 @@ TEST(ConfigLoader, ReportsAnUnreadableFile) {
         EXPECT_EQ(std::string(e.what()), file.string() + ":0:0: cannot open config file: Permission denied");
     }
 }
+
+// --- log files (SPEC "Access log") ---
+
+TEST(ConfigParser, ResolvesLogFilesBesideTheConfigAndReadsTheAccessFormat) {
+    auto config = parse(server_with({}) + lines({"[host]", "error_log = \"logs/error.log\"",
+                                                 "access_log = \"/var/log/a.log\"", "access_log_format = \"json\""}));
+    EXPECT_EQ(config.host.error_log, std::filesystem::path("/etc/sockhost/logs/error.log"));
+    EXPECT_EQ(config.host.access_log, std::filesystem::path("/var/log/a.log"));
+    EXPECT_EQ(config.host.access_log_format, sdk::AccessLogFormat::json);
+    EXPECT_EQ(parse(server_with({})).host.access_log_format, sdk::AccessLogFormat::clf);
+    EXPECT_TRUE(parse(server_with({})).host.access_log.empty());
+}
+
+TEST(ConfigParser, RefusesAnUnknownAccessLogFormatAtItsValue) {
+    EXPECT_EQ(error_of(server_with({}) + lines({"[host]", "access_log_format = \"apache\""})),
+              "servers.toml:6:21: 'access_log_format' must be one of clf, combined, json; got 'apache'");
+    EXPECT_NE(error_of(server_with({}) + lines({"[host]", "access_log = \"\""})).find("servers.toml:6:"),
+              std::string::npos);
+}

@@ -86,7 +86,8 @@ TEST(PluginLoader, OtherAbiMajorIsRefusedBeforeAnyPluginCodeRuns) {
 TEST(PluginLoader, APluginBuiltForAbi1IsRefusedWithOneLine) {
     PluginRegistry registry(kTestPlugins);
     std::string e = load_error(registry, "oldabi");
-    EXPECT_NE(e.find("was built for SDK ABI 1.2, host has 2.0 (rebuild the plugin against this SDK)"),
+    EXPECT_NE(e.find("was built for SDK ABI 1.2, host has 2." + std::to_string(sdk::kAbiMinor) +
+                     " (rebuild the plugin against this SDK)"),
               std::string::npos)
         << e;
     EXPECT_EQ(e.find('\n'), std::string::npos) << "one line";

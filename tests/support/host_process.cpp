@@ -677,4 +677,28 @@ int count_open_fds(pid_t pid) {
     return n;
 }
 
+std::vector<TcpSocketState> tcp_sockets_on_port(std::uint16_t port) {
+    std::vector<TcpSocketState> out;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);   // the header
+        while (std::getline(in, line)) {
+            // "  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 ..."
+            std::istringstream fields(line);
+            std::string slot, local, remote, state, queues;
+            fields >> slot >> local >> remote >> state >> queues;
+            const auto colon = local.rfind(':');
+            if (colon == std::string::npos) continue;
+            if (std::stoul(local.substr(colon + 1), nullptr, 16) != port) continue;
+            TcpSocketState s;
+            s.state = static_cast<int>(std::stoul(state, nullptr, 16));
+            const auto q = queues.find(':');
+            if (q != std::string::npos) s.send_queue = std::stoul(queues.substr(0, q), nullptr, 16);
+            if (s.state != 0x0A) out.push_back(s);   // not LISTEN
+        }
+    }
+    return out;
+}
+
 }  // namespace sockhost::testing

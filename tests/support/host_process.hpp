@@ -195,5 +195,15 @@ int count_children(pid_t pid);
 std::vector<pid_t> live_children(pid_t parent);
 /// Open file descriptors of `pid` (entries of /proc/PID/fd).
 int count_open_fds(pid_t pid);
+/// A TCP socket of this machine (/proc/net/tcp and tcp6): its state (1
+/// ESTABLISHED, 4 FIN_WAIT1, 6 TIME_WAIT, 8 CLOSE_WAIT ...) and the bytes
+/// queued to send.
+struct TcpSocketState {
+    int state = 0;
+    unsigned long send_queue = 0;
+};
+/// The sockets whose local port is `port`, listening ones left out: a
+/// server's connections, from the server's side.
+std::vector<TcpSocketState> tcp_sockets_on_port(std::uint16_t port);
 
 }  // namespace sockhost::testing

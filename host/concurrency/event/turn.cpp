@@ -49,6 +49,7 @@ std::unique_ptr<Connection> EventModel::make_connection(PendingRequest& request)
 void EventModel::run(Connection& c) {
     // Counted in running_ by the caller; uncounted in the critical section
     // that parks it (park, wait_writable) or takes it out (close).
+    HostStream::Current current(c.stream.get());   // the access log's answers
     Turn t = serve(c);
     for (;;) {
         // Output queued for a slow reader: the socket is waited for in the
@@ -173,7 +174,12 @@ void EventModel::close(Connection& c, const Turn& t) {
     const int fd = request.connection.get();
     bool still_sending = false;
     try {
-        if (closing || !mine) {
+        if (t.abandon || c.stream->send_failed()) {
+            // Its reader stalled past the send timeout, or the send failed:
+            // a RST, not a FIN behind megabytes it will never read.
+            unregister(c, fd);
+            server_->abort_request(request);
+        } else if (closing || !mine) {
             unregister(c, fd);
             server_->shutdown_request(request);   // lingers here (shutdown: nothing parks)
         } else {

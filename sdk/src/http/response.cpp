@@ -333,6 +333,7 @@ void BaseHTTPRequestHandler::log_request(int code, std::optional<std::size_t> si
     r.aborted = st.aborted;
     r.referer = headers.get("Referer").value_or(std::string_view{});
     r.user_agent = headers.get("User-Agent").value_or(std::string_view{});
+    r.unflushed_bytes = wfile().pending();
     server().log_access(r);
 }
 

@@ -40,7 +40,7 @@ inline constexpr std::uint32_t kAbiMagic = 0x504b4853u;
 /// Bumped on any change to a type that crosses the boundary; must match exactly.
 inline constexpr std::uint32_t kAbiMajor = 2;
 /// Bumped on backward-compatible additions; the host's must be >= the plugin's.
-inline constexpr std::uint32_t kAbiMinor = 0;
+inline constexpr std::uint32_t kAbiMinor = 1;   // 2.1: AccessRecord::unflushed_bytes
 /// SDK release, for logs and --version.
 inline constexpr const char* kSdkVersion = "0.1.0";
 

@@ -23,6 +23,8 @@ SOCKHOST_SDK_API std::string escape_log_text(std::string_view text);
 SOCKHOST_SDK_API void append_log_text(std::string& out, std::string_view text);
 
 /// One answered request, for the access log. Views: valid during the call.
+/// Fields are only ever appended (with kAbiMinor); the host reads those of
+/// a later minor only from plugins built for it.
 struct AccessRecord {
     const SocketAddress* client = nullptr;   // after PROXY protocol / a trusted proxy
     const SocketAddress* peer = nullptr;     // the socket's peer
@@ -37,6 +39,11 @@ struct AccessRecord {
     bool aborted = false;                    // the answer was cut short
     std::string_view referer;                // for "combined"
     std::string_view user_agent;             // for "combined"
+    // ABI 2.1:
+    /// Bytes of the answer still in the handler's write buffer (not yet
+    /// given to the stream) as it is logged: the host writes the record
+    /// once the answer's last byte has been sent, with the bytes that did.
+    std::uint64_t unflushed_bytes = 0;
 };
 
 /// clf: Common Log Format; combined: CLF + "referer" "user-agent" (Apache's,

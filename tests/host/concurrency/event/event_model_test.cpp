@@ -162,6 +162,10 @@ public:
         request.connection.reset();
         return false;
     }
+    void abort_request(PendingRequest& request) override {
+        ++aborts;
+        request.connection.reset();
+    }
     void close_request(PendingRequest& request) override { request.connection.reset(); }
     int fileno() const override { return never_ready_.get(); }
     void accept_nonblocking() override {}
@@ -172,6 +176,7 @@ public:
         return lines_;
     }
     std::atomic<int> errors{0};
+    std::atomic<int> aborts{0};
 
 private:
     sdk::Protocol protocol_;
