@@ -8,8 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <utility>
 
+#include "cgi_body.hpp"
 #include "cgi_exchange.hpp"
 
 namespace sockhost::plugins::cgi {
@@ -33,6 +35,17 @@ CgiConfig CgiConfig::from_options(const sdk::Options& options) {
     if (!(c.cgi_timeout > 0.0) || c.cgi_timeout > 86400.0)
         throw sdk::OptionError("cgi_timeout", "must be a number of seconds in (0, 86400]");
     c.max_cgi = static_cast<std::size_t>(options.get_int_in("max_cgi", 16, 1, 4096));
+    c.body_buffer_size =
+        static_cast<std::size_t>(options.get_int_in("body_buffer_size", 16 * 1024, 0, std::int64_t{1} << 30));
+    if (options.contains("body_temp_dir")) {
+        std::string dir = options.get_string("body_temp_dir");
+        struct stat st {};
+        if (dir.empty() || ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            throw sdk::OptionError("body_temp_dir", "'" + dir + "' is not a directory");
+        c.body_temp_dir = fs::absolute(dir);
+    } else {
+        c.body_temp_dir = default_temp_dir();
+    }
     c.cgi_user = options.get_string("cgi_user", c.cgi_user);
     if (c.cgi_user.empty()) throw sdk::OptionError("cgi_user", "must not be empty");
     // Resolved once here (getpwnam_r is not for the child between fork and exec).
@@ -179,6 +192,14 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
         return std::nullopt;
     }
 
+    // RFC 3875 4.1.2: a script is told its body's length. A chunked body
+    // has none until its last chunk, so it is read whole first.
+    std::optional<SpooledBody> spooled;
+    if (with_body && has_body() && !content_length()) {
+        spooled = spool_body(script_name);
+        if (!spooled) return std::nullopt;   // answered
+    }
+
     if (!limiter_->try_acquire()) {
         log(sdk::LogLevel::warning, "cgi: " + script_name + ": max_cgi (" +
                                         std::to_string(cgi_->max_cgi) + ") scripts already running");
@@ -201,7 +222,7 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
     req.server_port = std::to_string(server().server_address().port());
     req.server_software = server_version;
     req.with_body = with_body;
-    req.content_length = content_length();
+    req.content_length = spooled ? std::optional<std::uint64_t>(spooled->size()) : content_length();
 
     SpawnSpec spec;
     spec.program = script.string();
@@ -221,7 +242,27 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
             send_error(502, "CGI script could not be started");
         return std::nullopt;
     }
-    return CgiExchange(*this, proc, script_name, cgi_->cgi_timeout, with_body && has_body()).run();
+    return CgiExchange(*this, proc, script_name, cgi_->cgi_timeout, with_body && has_body(),
+                       spooled ? &*spooled : nullptr)
+        .run();
+}
+
+std::optional<SpooledBody> CGIHTTPRequestHandler::spool_body(const std::string& script_name) {
+    // As nginx and lighttpd do: de-chunked through the HTTP layer (which
+    // answers 413 past max_body_size, 400 for bad chunks, 408 for a stall),
+    // kept in memory up to body_buffer_size, then in a temporary file.
+    SpooledBody body(cgi_->body_buffer_size, cgi_->body_temp_dir);
+    std::string buf(64 * 1024, '\0');
+    while (std::size_t n = read_body_some(buf.data(), buf.size())) {
+        try {
+            body.append(std::string_view(buf.data(), n));
+        } catch (const std::system_error& e) {   // the temporary file: a full disk, say
+            log(sdk::LogLevel::error, "cgi: " + script_name + ": cannot buffer the request body: " + e.what());
+            send_error(500, "Cannot buffer the request body");
+            return std::nullopt;   // the layer drains the rest or closes
+        }
+    }
+    return body;
 }
 
 }  // namespace sockhost::plugins::cgi

@@ -51,6 +51,17 @@
 //                                # setuid before exec; any failure = not run). Must exist
 //                                # when the host is root (checked at start-up); ignored
 //                                # otherwise.
+//   body_buffer_size = 16384     # integer 0..1073741824 (bytes), default 16 KiB (nginx's
+//                                # client_body_buffer_size): a chunked request body is
+//                                # read whole before its script starts, so that the
+//                                # script gets CONTENT_LENGTH; up to this size in
+//                                # memory, beyond it in an unlinked temporary file.
+//                                # max_body_size bounds it (413). Bodies with a
+//                                # Content-Length are streamed, never held.
+//   body_temp_dir   = "/tmp"     # string, default $TMPDIR (when absolute) or /tmp
+//                                # (nginx's client_body_temp_path): where those files
+//                                # are made (O_TMPFILE: they never have a name; else
+//                                # mkostemp + unlink). Must be an existing directory.
 //
 // Request handling:
 //  - A path under a CGI directory runs the first path component that is a
@@ -66,9 +77,12 @@
 //  - Environment: only the RFC 3875 4.1 meta-variables, HTTP_* fields and
 //    PATH=/usr/local/bin:/usr/bin:/bin (see build_environment). Working
 //    directory: the script's own (RFC 3875 7.2).
-//  - The request body (Content-Length or chunked, after 100-continue) is
-//    streamed to stdin as it arrives, never held whole; a chunked body has
-//    no CONTENT_LENGTH and ends at EOF on stdin (RFC 3875 4.2).
+//  - A request body with a Content-Length (after 100-continue) is streamed
+//    to stdin as it arrives, never held whole. A chunked one is de-chunked
+//    and read whole first (SpooledBody: memory up to body_buffer_size, then
+//    a temporary file), then given to the script with its CONTENT_LENGTH
+//    (RFC 3875 4.1.2: scripts read exactly that many bytes). Either way
+//    stdin ends at EOF after the body (4.2).
 //  - stdout: the header block (RFC 3875 6.3; at most 64 KiB) is parsed:
 //    Status, Content-Type, Location and other fields. A Location that is a
 //    local path with no Status is a local redirect (6.2.2): the server
@@ -85,6 +99,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +111,7 @@
 
 #include "files/config.hpp"
 #include "files/handler.hpp"
+#include "cgi_body.hpp"
 #include "cgi_process.hpp"
 #include "cgi_protocol.hpp"
 
@@ -109,6 +125,8 @@ struct CgiConfig {
     double cgi_timeout = 30.0;
     std::size_t max_cgi = 16;
     std::string cgi_user = "nobody";
+    std::size_t body_buffer_size = 16 * 1024;
+    std::filesystem::path body_temp_dir;   // default_temp_dir() unless set
     /// cgi_user's ids when the account exists (applied only when euid == 0).
     std::optional<Credentials> user;
 
@@ -117,8 +135,8 @@ struct CgiConfig {
 };
 
 /// The option keys the cgi plugin adds to http_static's.
-inline constexpr std::array<std::string_view, 4> kCgiOptionKeys{"cgi_directories", "cgi_timeout",
-                                                                "max_cgi", "cgi_user"};
+inline constexpr std::array<std::string_view, 6> kCgiOptionKeys{
+    "cgi_directories", "cgi_timeout", "max_cgi", "cgi_user", "body_buffer_size", "body_temp_dir"};
 
 /// Local redirects followed for one request before giving up with 500.
 inline constexpr int kMaxLocalRedirects = 5;
@@ -172,6 +190,11 @@ protected:
                                                bool with_body);
 
 private:
+    /// Reads the (chunked) request body whole into memory or a temporary
+    /// file; nullopt when that failed and an error was answered. Throws
+    /// sdk::http::RequestAborted as read_body_some() does.
+    std::optional<SpooledBody> spool_body(const std::string& script_name);
+
     std::shared_ptr<const CgiConfig> cgi_;
     std::shared_ptr<CgiLimiter> limiter_;
 };

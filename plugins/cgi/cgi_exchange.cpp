@@ -27,7 +27,8 @@ Clock::duration seconds(double s) {
 }  // namespace
 
 CgiExchange::CgiExchange(sdk::http::BaseHTTPRequestHandler& http, CgiProcess& process,
-                         std::string_view script_name, double timeout, bool with_body)
+                         std::string_view script_name, double timeout, bool with_body,
+                         const SpooledBody* spooled)
     : http_(http),
       process_(process),
       tag_("cgi: " + std::string(script_name) + ": "),
@@ -35,7 +36,8 @@ CgiExchange::CgiExchange(sdk::http::BaseHTTPRequestHandler& http, CgiProcess& pr
       deadline_(Clock::now() + seconds(timeout)),
       stderr_lines_([this](std::string_view line) { log(line); }),
       buf_(kIoChunk, '\0'),
-      feeding_(with_body) {
+      feeding_(with_body),
+      spooled_(spooled) {
     if (!feeding_) process_.close_stdin();
 }
 
@@ -137,6 +139,13 @@ bool CgiExchange::wants_body() const {
 void CgiExchange::read_body(bool wait) {
     pending_.resize(kIoChunk);
     pending_pos_ = 0;
+    if (spooled_) {
+        const std::size_t got = spooled_->read_at(spooled_pos_, pending_.data(), pending_.size());
+        spooled_pos_ += got;
+        pending_.resize(got);
+        if (got == 0) stop_feeding();   // all of it: EOF after CONTENT_LENGTH bytes
+        return;
+    }
     std::optional<std::size_t> n;
     if (wait)
         n = http_.read_body_some(pending_.data(), pending_.size());

@@ -13,6 +13,7 @@
 
 #include <sockhost/sdk/http/base_http_request_handler.hpp>
 
+#include "cgi_body.hpp"
 #include "cgi_process.hpp"
 #include "cgi_protocol.hpp"
 
@@ -31,9 +32,11 @@ public:
 
     /// `http` answers the request and `process` is the script, both
     /// outliving the exchange. `timeout`: cgi_timeout in seconds, from now.
-    /// `with_body`: the request body goes to stdin (else stdin is closed).
+    /// `with_body`: the request body goes to stdin (else stdin is closed):
+    /// from `spooled` when given (a body read whole before, which outlives
+    /// the exchange), else from the HTTP layer as it arrives.
     CgiExchange(sdk::http::BaseHTTPRequestHandler& http, CgiProcess& process, std::string_view script_name,
-                double timeout, bool with_body);
+                double timeout, bool with_body, const SpooledBody* spooled = nullptr);
 
     /// Runs the script to its end and answers: its response (the body cut
     /// at its Content-Length), 502 for no valid header block, 504 when it
@@ -58,8 +61,9 @@ private:
     bool pump();
     /// The body still goes to stdin and nothing read is left to write.
     bool wants_body() const;
-    /// Reads body bytes for stdin; `wait`: read_body_some (bounded by
-    /// body_timeout), else read_body_nowait. 0 bytes (the end) closes stdin.
+    /// Reads body bytes for stdin: the next piece of the spooled body, or
+    /// from the layer; `wait`: read_body_some (bounded by body_timeout),
+    /// else read_body_nowait. 0 bytes (the end) closes stdin.
     void read_body(bool wait);
     /// Writes what it can of the read body bytes to the script's stdin.
     void write_stdin();
@@ -94,6 +98,8 @@ private:
 
     // Input side: the request body -> stdin.
     bool feeding_;                             // body bytes still go to stdin
+    const SpooledBody* spooled_;               // the body read whole before, or null
+    std::uint64_t spooled_pos_ = 0;            // ... and how much of it was read for stdin
     std::string pending_;                      // read from the client, not yet written
     std::size_t pending_pos_ = 0;
     /// Set while read_body_nowait() has nothing: until then the client's fd

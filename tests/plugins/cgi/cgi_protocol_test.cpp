@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cgi/cgi.hpp"
+#include "cgi/cgi_body.hpp"
 #include "cgi/cgi_protocol.hpp"
 
 namespace cg = sockhost::plugins::cgi;
@@ -385,6 +386,8 @@ TEST(CgiOptions, DefaultsAreAsDocumented) {
     EXPECT_EQ(c.cgi_timeout, 30.0);
     EXPECT_EQ(c.max_cgi, 16u);
     EXPECT_EQ(c.cgi_user, "nobody");
+    EXPECT_EQ(c.body_buffer_size, 16384u);
+    EXPECT_EQ(c.body_temp_dir, cg::default_temp_dir());
 }
 
 TEST(CgiOptions, RejectsUnknownKeysAndBadValues) {
@@ -418,6 +421,10 @@ TEST(CgiOptions, RejectsUnknownKeysAndBadValues) {
     EXPECT_EQ(key_of(Options{{"directory", d}, {"max_cgi", std::int64_t{0}}}), "max_cgi");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_user", std::string("")}}), "cgi_user");
     EXPECT_EQ(key_of(Options{{"directory", "/nonexistent/x"}}), "directory");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_buffer_size", std::int64_t{0}}, {"body_temp_dir", d}}), "");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_buffer_size", std::int64_t{-1}}}), "body_buffer_size");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_temp_dir", std::string("/nonexistent/x")}}), "body_temp_dir");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_temp_dir", std::string("")}}), "body_temp_dir");
 }
 
 TEST(CgiLimiter, CountsUpToTheMaximum) {
