@@ -92,6 +92,9 @@
 //    else chunked on HTTP/1.1, else until close (HTTP/1.0).
 //  - No valid header block (malformed, or EOF / exit before it) -> 502 and a
 //    log line with the exit status.
+//  - The client gone while the script runs (reset, close, or a FIN after
+//    the whole body): its process group is SIGKILLed and reaped at once,
+//    nothing more is sent (CgiExchange::client_gone).
 //  - stderr: one host log line per line ("cgi /cgi-bin/x: ..."), lines cut at
 //    1 KiB, at most 100 lines per run.
 #pragma once

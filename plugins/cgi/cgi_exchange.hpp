@@ -38,27 +38,40 @@ public:
     CgiExchange(sdk::http::BaseHTTPRequestHandler& http, CgiProcess& process, std::string_view script_name,
                 double timeout, bool with_body, const SpooledBody* spooled = nullptr);
 
+    /// How a run ended.
+    enum class End {
+        exited,        // the script is reaped
+        timed_out,     // cgi_timeout passed
+        client_gone,   // the client closed (or reset) the connection
+    };
+
     /// Runs the script to its end and answers: its response (the body cut
     /// at its Content-Length), 502 for no valid header block, 504 when it
-    /// timed out before its head (after it: a cut connection). A local
-    /// redirect (RFC 3875 6.2.2) is not answered: its Location is returned
-    /// for the caller to serve. Throws sdk::http::RequestAborted when the
-    /// client's body fails (the HTTP layer has answered it then).
+    /// timed out before its head (after it: a cut connection), nothing
+    /// when the client went away. A local redirect (RFC 3875 6.2.2) is not
+    /// answered: its Location is returned for the caller to serve. Throws
+    /// sdk::http::RequestAborted when the client's body fails (the HTTP
+    /// layer has answered it then).
     std::optional<std::string> run();
 
     // --- The steps run() is made of, public to be driven one by one ----
     /// Bytes of the script's stdout: the header block until it is complete
     /// (then the response head goes out), then the body.
     void take_stdout(std::string_view data);
-    /// The end, once the script is reaped or `timed_out` (the script is
-    /// then killed): answers what is left to answer; a local redirect's
-    /// Location, or nullopt.
-    std::optional<std::string> finish(bool timed_out);
+    /// The end, once the script is reaped, or it timed out or its client
+    /// is gone (the script's process group is then killed): answers what is
+    /// left to answer; a local redirect's Location, or nullopt.
+    std::optional<std::string> finish(End end);
 
 private:
-    /// Polls the pipes (and the client, as a hint) and moves bytes until
-    /// the script is reaped: true, or the deadline passes: false.
-    bool pump();
+    /// Polls the pipes and the client and moves bytes until the script is
+    /// reaped, the deadline passes or the client is gone.
+    End pump();
+    /// Whether poll's `revents` for the client's fd say it is gone: a reset
+    /// or a full close (POLLHUP, POLLERR), or a FIN once the layer has read
+    /// the whole body (nothing more may come: nginx's broken-connection
+    /// check). A FIN before that is the layer's to find (its read ends).
+    bool client_gone(short revents) const;
     /// The body still goes to stdin and nothing read is left to write.
     bool wants_body() const;
     /// Reads body bytes for stdin: the next piece of the spooled body, or

@@ -133,6 +133,15 @@ public:
                 "out.write(data)\n",
                 true);
         fs::create_directories(d / "spool");
+        // Runs until killed: ?TAG.quiet sleeps without a word, ?TAG.sleepy
+        // answers a line and sleeps, ?TAG.chatty writes without end. Its pid
+        // goes to out/gone.TAG.KIND first.
+        script("gone.sh", "echo $$ > ../../out/gone.$QUERY_STRING\n"
+                          "case \"$QUERY_STRING\" in\n"
+                          "*quiet) exec sleep 30 ;;\n"
+                          "*sleepy) printf 'Content-Type: text/plain\\r\\n\\r\\nstarted\\n'; exec sleep 30 ;;\n"
+                          "*) printf 'Content-Type: text/plain\\r\\n\\r\\n'; exec yes 0123456789abcdef ;;\n"
+                          "esac\n");
     }
     static void tear_down() {
         hosts_.clear();
@@ -357,6 +366,33 @@ TEST_P(CgiModels, TimeoutKillsTheScriptAndLeavesNoZombie) {
     EXPECT_TRUE(process_gone(pid)) << "script pid " << pid << " still exists";
     EXPECT_EQ(zombies_after(host().serving_pid()), 0);
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/slow.sh: timed out"));
+}
+
+TEST_P(CgiModels, AScriptDiesWithItsClient) {
+    // The client closes while the script runs: silent, between two writes,
+    // or writing all the time. Its process group is killed and reaped at
+    // once, long before cgi_timeout (30 s).
+    for (const std::string kind : {"quiet", "sleepy", "chatty"}) {
+        const std::string tag = GetParam() + "." + kind;
+        const fs::path pid_file = CgiHosts::dir() / "out" / ("gone." + tag);
+        fs::remove(pid_file);
+        Socket s = connect_tcp(port());
+        s.send_all(request("GET", "/cgi-bin/gone.sh?" + tag, "", "", false));
+        if (kind == "sleepy") {
+            EXPECT_NE(s.read_until("started\n").find("started\n"), std::string::npos) << kind;
+        } else if (kind == "chatty") {
+            EXPECT_GE(s.read_exactly(100000).size(), 100000u) << kind;
+        }
+        for (int i = 0; i < 1000 && read_file(pid_file).empty(); ++i) std::this_thread::sleep_for(10ms);
+        const std::string pid_text = read_file(pid_file);
+        ASSERT_FALSE(pid_text.empty()) << kind;
+        const pid_t pid = std::stoi(pid_text);
+        ASSERT_TRUE(fs::exists("/proc/" + std::to_string(pid))) << kind;
+        s.close();
+        EXPECT_TRUE(process_gone(pid, 2s)) << kind << ": script pid " << pid << " outlived its client";
+    }
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/gone.sh: client closed the connection"));
+    EXPECT_EQ(zombies_after(host().serving_pid()), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Concurrency, CgiModels, ::testing::Values("sync", "threading", "forking", "event"),
