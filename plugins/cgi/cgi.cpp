@@ -6,10 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <system_error>
 #include <utility>
+
+#include <sockhost/sdk/http/status.hpp>
 
 #include "cgi_body.hpp"
 #include "cgi_exchange.hpp"
@@ -35,6 +39,9 @@ CgiConfig CgiConfig::from_options(const sdk::Options& options) {
     if (!(c.cgi_timeout > 0.0) || c.cgi_timeout > 86400.0)
         throw sdk::OptionError("cgi_timeout", "must be a number of seconds in (0, 86400]");
     c.max_cgi = static_cast<std::size_t>(options.get_int_in("max_cgi", 16, 1, 4096));
+    c.cgi_queue_timeout = options.get_double("cgi_queue_timeout", c.cgi_queue_timeout);
+    if (!(c.cgi_queue_timeout >= 0.0) || c.cgi_queue_timeout > 3600.0)
+        throw sdk::OptionError("cgi_queue_timeout", "must be a number of seconds in [0, 3600]");
     c.body_buffer_size =
         static_cast<std::size_t>(options.get_int_in("body_buffer_size", 16 * 1024, 0, std::int64_t{1} << 30));
     if (options.contains("body_temp_dir")) {
@@ -78,15 +85,43 @@ sdk::HandlerFactory make_factory(const sdk::Options& options) {
     };
 }
 
-bool CgiLimiter::try_acquire() {
-    std::size_t n = running_.load(std::memory_order_relaxed);
-    do {
-        if (n >= max_) return false;
-    } while (!running_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
-    return true;
+bool CgiLimiter::acquire(Clock::duration wait) {
+    std::unique_lock lock(mutex_);
+    if (queue_.empty() && running_ < max_) {
+        ++running_;
+        return true;
+    }
+    if (wait <= Clock::duration::zero()) return false;
+    // In line behind those that came first (a release wakes everyone; the
+    // oldest takes the slot).
+    const std::uint64_t ticket = next_ticket_++;
+    queue_.push_back(ticket);
+    const bool got = freed_.wait_for(lock, wait, [&] { return running_ < max_ && queue_.front() == ticket; });
+    queue_.erase(std::find(queue_.begin(), queue_.end(), ticket));
+    if (got) ++running_;
+    // The next in line may be able to go now (two slots freed at once, or
+    // the one ahead of it gave up).
+    if (!queue_.empty() && running_ < max_) freed_.notify_all();
+    return got;
 }
 
-void CgiLimiter::release() { running_.fetch_sub(1, std::memory_order_acq_rel); }
+void CgiLimiter::release() {
+    {
+        std::lock_guard lock(mutex_);
+        --running_;
+    }
+    freed_.notify_all();
+}
+
+std::size_t CgiLimiter::running() const {
+    std::lock_guard lock(mutex_);
+    return running_;
+}
+
+std::size_t CgiLimiter::waiting() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
 
 // --- CGIHTTPRequestHandler ----------------------------------------------------------
 
@@ -200,10 +235,13 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
         if (!spooled) return std::nullopt;   // answered
     }
 
-    if (!limiter_->try_acquire()) {
-        log(sdk::LogLevel::warning, "cgi: " + script_name + ": max_cgi (" +
-                                        std::to_string(cgi_->max_cgi) + ") scripts already running");
-        send_error(503, "Too many CGI scripts running");
+    // Beyond max_cgi, wait for a slot (bounded), then give up with 503.
+    const auto queue_wait = std::chrono::duration_cast<CgiLimiter::Clock::duration>(
+        std::chrono::duration<double>(cgi_->cgi_queue_timeout));
+    if (!limiter_->acquire(queue_wait)) {
+        log(sdk::LogLevel::warning, "cgi: " + script_name + ": no free slot (max_cgi " +
+                                        std::to_string(cgi_->max_cgi) + ") within cgi_queue_timeout");
+        send_unavailable("Too many CGI scripts running");
         return std::nullopt;
     }
     Slot slot(*limiter_);
@@ -245,6 +283,18 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
     return CgiExchange(*this, proc, script_name, cgi_->cgi_timeout, with_body && has_body(),
                        spooled ? &*spooled : nullptr)
         .run();
+}
+
+void CGIHTTPRequestHandler::send_unavailable(std::string_view message) {
+    const int retry_after = std::max(1, static_cast<int>(std::ceil(cgi_->cgi_queue_timeout)));
+    const std::string page = sdk::http::error_page(503, message, sdk::http::status_explanation(503));
+    log_error("code 503, message " + std::string(message));
+    send_response(503, message);
+    send_header("Retry-After", std::to_string(retry_after));
+    send_header("Content-Type", sdk::http::kErrorPageContentType);
+    send_header("Content-Length", std::to_string(page.size()));
+    end_headers();
+    write_body(page);   // dropped for HEAD
 }
 
 std::optional<SpooledBody> CGIHTTPRequestHandler::spool_body(const std::string& script_name) {

@@ -42,10 +42,17 @@
 //                                # and reaped; the client gets 504, or a closed
 //                                # connection when the response had begun.
 //   max_cgi         = 16         # integer 1..4096, default 16: scripts running at once
-//                                # per server; beyond it 503 Service Unavailable. Under
-//                                # `concurrency = "forking"` each connection is its own
-//                                # process with its own counter (one script at a time),
-//                                # so there the bound is the host's max_children.
+//                                # per server; beyond it a request waits for a slot
+//                                # (cgi_queue_timeout). Under `concurrency = "forking"`
+//                                # each connection is its own process with its own
+//                                # counter (one script at a time), so there the bound
+//                                # is the host's max_children.
+//   cgi_queue_timeout = 10.0     # number (s) in [0, 3600], default 10: how long a
+//                                # request waits for a script slot, first come first
+//                                # served, before 503 Service Unavailable with
+//                                # Retry-After (that many seconds, at least 1). 0 =
+//                                # 503 at once. The wait holds the request's thread
+//                                # (under event: a pool thread, as the script would).
 //   cgi_user        = "nobody"   # string, default "nobody": when the host runs as root
 //                                # (euid 0), scripts run as this user (setgroups, setgid,
 //                                # setuid before exec; any failure = not run). Must exist
@@ -100,9 +107,13 @@
 #pragma once
 
 #include <array>
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,6 +138,7 @@ struct CgiConfig {
     std::vector<std::vector<std::string>> directory_segments;   // parsed cgi_directories
     double cgi_timeout = 30.0;
     std::size_t max_cgi = 16;
+    double cgi_queue_timeout = 10.0;
     std::string cgi_user = "nobody";
     std::size_t body_buffer_size = 16 * 1024;
     std::filesystem::path body_temp_dir;   // default_temp_dir() unless set
@@ -138,24 +150,37 @@ struct CgiConfig {
 };
 
 /// The option keys the cgi plugin adds to http_static's.
-inline constexpr std::array<std::string_view, 6> kCgiOptionKeys{
-    "cgi_directories", "cgi_timeout", "max_cgi", "cgi_user", "body_buffer_size", "body_temp_dir"};
+inline constexpr std::array<std::string_view, 7> kCgiOptionKeys{
+    "cgi_directories", "cgi_timeout", "max_cgi", "cgi_queue_timeout", "cgi_user", "body_buffer_size",
+    "body_temp_dir"};
 
 /// Local redirects followed for one request before giving up with 500.
 inline constexpr int kMaxLocalRedirects = 5;
 
-/// Counts the scripts a server runs at once (max_cgi). Shared by the
-/// server's handlers on any thread; per process under forking.
+/// Counts the scripts a server runs at once (max_cgi), and queues the
+/// requests that wait for one to end (cgi_queue_timeout), first come first
+/// served. Shared by the server's handlers on any thread; per process under
+/// forking (where a connection runs one script at a time and never waits).
 class CgiLimiter {
 public:
+    using Clock = std::chrono::steady_clock;
+
     explicit CgiLimiter(std::size_t max) : max_(max) {}
-    /// Takes a slot; false when max_cgi scripts already run.
-    bool try_acquire();
+    /// Takes a slot, waiting up to `wait` behind the requests that came
+    /// first; false when none came in time.
+    bool acquire(Clock::duration wait);
+    /// Takes a slot only if one is free and nobody waits for it.
+    bool try_acquire() { return acquire(Clock::duration::zero()); }
     void release();
-    std::size_t running() const { return running_.load(std::memory_order_relaxed); }
+    std::size_t running() const;
+    std::size_t waiting() const;
 
 private:
-    std::atomic<std::size_t> running_{0};
+    mutable std::mutex mutex_;
+    std::condition_variable freed_;
+    std::size_t running_ = 0;
+    std::deque<std::uint64_t> queue_;   // tickets of the waiting requests, oldest first
+    std::uint64_t next_ticket_ = 0;
     std::size_t max_;
 };
 
@@ -193,6 +218,8 @@ protected:
                                                bool with_body);
 
 private:
+    /// 503 with Retry-After (RFC 9110 15.6.4, 10.2.3) and send_error's page.
+    void send_unavailable(std::string_view message);
     /// Reads the (chunked) request body whole into memory or a temporary
     /// file; nullopt when that failed and an error was answered. Throws
     /// sdk::http::RequestAborted as read_body_some() does.

@@ -71,7 +71,8 @@ bool process_gone(pid_t pid, std::chrono::milliseconds timeout = 3s) {
 
 /// The docroot every host serves, the hosts (one per concurrency model,
 /// started on first use) and the servers each has:
-///   main  — defaults;  quick — cgi_timeout = 1;  one — max_cgi = 1;
+///   main  — defaults;  quick — cgi_timeout = 1;  one — max_cgi = 1 and
+///   cgi_queue_timeout = 1;
 ///   spool — chunked bodies over 1 KiB spooled to dir/spool, at most 1,100,000 bytes.
 class CgiHosts {
 public:
@@ -107,6 +108,7 @@ public:
         script("slow.sh", "echo $$ > ../../out/slow.$QUERY_STRING\nsleep 30\necho never\n");
         script("late.sh", plain + "echo started\necho $$ > ../../out/late.$QUERY_STRING\nsleep 30\n");
         script("hold.sh", plain + ": > ../../out/hold.started\ncat > /dev/null\necho done\n");
+        script("nap.sh", "sleep 0.5\nprintf 'Content-Type: text/plain\\r\\n\\r\\nrested'\n");
         script("big.sh", plain + "head -c 300000 /dev/zero | tr '\\0' x\n");
         script("nostdin.sh", plain + "head -c 300000 /dev/zero | tr '\\0' y\n");
         script("length.sh", "printf 'Content-Type: text/plain\\r\\nContent-Length: 5\\r\\n\\r\\nhello'\n");
@@ -157,7 +159,7 @@ public:
         for (const auto& [name, extra] : std::vector<std::pair<std::string, std::string>>{
                  {"main", ""},
                  {"quick", "  cgi_timeout = 1\n"},
-                 {"one", "  max_cgi = 1\n"},
+                 {"one", "  max_cgi = 1\n  cgi_queue_timeout = 1.0\n"},
                  {"spool", "  body_buffer_size = 1024\n  max_body_size = 1100000\n  body_temp_dir = \"" +
                                (*dir_ / "spool").string() + "\"\n"}}) {
             config += "[[server]]\nname = \"" + name + "\"\nlisten = \"tcp://127.0.0.1:0\"\n"
@@ -504,7 +506,7 @@ TEST_F(Cgi, TimeoutAfterTheHeadClosesTheConnection) {
     EXPECT_TRUE(process_gone(pid));
 }
 
-TEST_F(Cgi, MaxCgiAnswers503BeyondTheLimit) {
+TEST_F(Cgi, BeyondMaxCgiARequestWaitsForASlotThen503WithRetryAfter) {
     fs::path started = CgiHosts::dir() / "out" / "hold.started";
     fs::remove(started);
     Client first(port("one"));
@@ -513,14 +515,58 @@ TEST_F(Cgi, MaxCgiAnswers503BeyondTheLimit) {
     first.send("POST /cgi-bin/hold.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\nConnection: close\r\n\r\n12345");
     for (int i = 0; i < 500 && !fs::exists(started); ++i) std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(fs::exists(started));
+    // No slot comes within cgi_queue_timeout (1 s): 503, after that wait.
+    auto begin = std::chrono::steady_clock::now();
     Response second = fetch(port("one"), request("GET", "/cgi-bin/env.sh"));
+    const auto waited = std::chrono::steady_clock::now() - begin;
     EXPECT_EQ(second.status, 503);
+    EXPECT_EQ(second.header("retry-after"), "1");
+    EXPECT_GE(waited, 900ms) << "answered before cgi_queue_timeout";
+    EXPECT_LT(waited, 8s);
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/env.sh: no free slot"));
+    // A slot that frees within the wait is taken: the third request waits,
+    // the first finishes, the third runs.
+    Client third(port("one"));
+    third.send(request("GET", "/cgi-bin/env.sh"));
+    std::this_thread::sleep_for(200ms);   // it waits (or, on a slow machine, has not arrived yet)
     first.send(std::string(70000 - 5, 'x'));
     Response r = first.next();
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "done\n");
+    EXPECT_EQ(third.next().status, 200);
     // The slot is free again.
     EXPECT_EQ(fetch(port("one"), request("GET", "/cgi-bin/env.sh")).status, 200);
+}
+
+TEST_F(Cgi, TwentyConcurrentRequestsAllRunWithMaxCgi16) {
+    // max_cgi = 16 (the default) and 20 clients at once to a script that
+    // sleeps 0.5 s: four wait for a slot (cgi_queue_timeout, 10 s) instead
+    // of getting 503. Under threading, and under event with enough threads
+    // that the pool is not what bounds the scripts.
+    TempDir d;
+    const std::string root = (CgiHosts::dir() / "root").string();
+    std::string config = host_section();
+    for (const auto& [name, model] : std::vector<std::pair<std::string, std::string>>{
+             {"threading", "concurrency = \"threading\"\n"}, {"event", "concurrency = \"event\"\nthreads = 24\n"}})
+        config += "[[server]]\nname = \"" + name + "\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"cgi\"\n" + model +
+                  "  [server.options]\n  directory = \"" + root + "\"\n";
+    HostProcess h(d, config);
+    for (const std::string name : {"threading", "event"}) {
+        const std::uint16_t p = h.port(name);
+        std::vector<int> statuses(20, 0);
+        std::vector<std::thread> clients;
+        for (int i = 0; i < 20; ++i)
+            clients.emplace_back([&statuses, i, p] {
+                try {
+                    statuses[static_cast<std::size_t>(i)] = fetch(p, request("GET", "/cgi-bin/nap.sh")).status;
+                } catch (const std::exception&) {
+                    statuses[static_cast<std::size_t>(i)] = -1;
+                }
+            });
+        for (std::thread& t : clients) t.join();
+        EXPECT_EQ(statuses, std::vector<int>(20, 200)) << name;
+    }
+    EXPECT_EQ(h.log().find("no free slot"), std::string::npos) << h.log();
 }
 
 TEST_F(Cgi, CurlChunkedUploadGetsContentLength) {
