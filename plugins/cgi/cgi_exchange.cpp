@@ -45,10 +45,11 @@ std::optional<std::string> CgiExchange::run() { return finish(pump()); }
 
 // --- The loop ----------------------------------------------------------------
 
+bool CgiExchange::layer_body_pending() const { return feeding_ && !spooled_; }
+
 bool CgiExchange::client_gone(short revents) const {
     if (revents & (POLLHUP | POLLERR)) return true;
-    const bool layer_body_pending = feeding_ && !spooled_;
-    return (revents & POLLRDHUP) && !layer_body_pending;
+    return (revents & POLLRDHUP) && !layer_body_pending();
 }
 
 CgiExchange::End CgiExchange::pump() {
@@ -87,7 +88,7 @@ CgiExchange::End CgiExchange::pump() {
         // The client is always watched: a script outlives no client. While
         // the layer still reads the body, its FIN is the layer's to find.
         if (client >= 0) {
-            short events = body_hint ? POLLIN : (feeding_ && !spooled_) ? 0 : POLLRDHUP;
+            short events = body_hint ? POLLIN : layer_body_pending() ? 0 : POLLRDHUP;
             fds[i_client = static_cast<int>(nfds++)] = {client, events, 0};
         }
         if (!out_open && !err_open && process_.pid_fd() >= 0)
@@ -262,7 +263,7 @@ std::optional<std::string> CgiExchange::finish(End end) {
         // SIGKILL at once, to the whole group (its children too), as at
         // cgi_timeout: a SIGTERM and a grace period would keep this thread
         // (a pool thread under event) waiting for a script that may ignore
-        // it; a script that must clean up does so when it starts, not here.
+        // SIGTERM or take its time, and the host would then kill it anyway.
         process_.kill_and_reap();
         http_.server().log(sdk::LogLevel::info, tag_ + "client closed the connection; process group killed");
         http_.abandon_response();

@@ -22,10 +22,11 @@ namespace sockhost::plugins::cgi {
 /// One script run for the request `http` is answering, on the handler's
 /// thread. The client is read and written only through the HTTP layer:
 /// body bytes come from read_body_nowait() (read_body_some() where it must
-/// wait), the connection's fd is polled only as a hint that more may have
-/// arrived, and the response goes out with send_response / write_body
-/// (which frames chunks) / abandon_response. So any ByteStream works, a TLS
-/// one that holds decrypted bytes the socket no longer shows included.
+/// wait) or from a body spooled before, the connection's fd is polled only
+/// as a hint that more may have arrived and to learn that the client is
+/// gone, and the response goes out with send_response / write_body (which
+/// frames chunks) / abandon_response. So any ByteStream works, a TLS one
+/// that holds decrypted bytes the socket no longer shows included.
 class CgiExchange {
 public:
     using Clock = std::chrono::steady_clock;
@@ -72,6 +73,8 @@ private:
     /// the whole body (nothing more may come: nginx's broken-connection
     /// check). A FIN before that is the layer's to find (its read ends).
     bool client_gone(short revents) const;
+    /// The body still comes from the HTTP layer, which has not read all of it.
+    bool layer_body_pending() const;
     /// The body still goes to stdin and nothing read is left to write.
     bool wants_body() const;
     /// Reads body bytes for stdin: the next piece of the spooled body, or
