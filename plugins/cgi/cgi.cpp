@@ -6,10 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <system_error>
 #include <utility>
 
+#include <sockhost/sdk/http/status.hpp>
+
+#include "cgi_body.hpp"
 #include "cgi_exchange.hpp"
 
 namespace sockhost::plugins::cgi {
@@ -33,6 +39,20 @@ CgiConfig CgiConfig::from_options(const sdk::Options& options) {
     if (!(c.cgi_timeout > 0.0) || c.cgi_timeout > 86400.0)
         throw sdk::OptionError("cgi_timeout", "must be a number of seconds in (0, 86400]");
     c.max_cgi = static_cast<std::size_t>(options.get_int_in("max_cgi", 16, 1, 4096));
+    c.cgi_queue_timeout = options.get_double("cgi_queue_timeout", c.cgi_queue_timeout);
+    if (!(c.cgi_queue_timeout >= 0.0) || c.cgi_queue_timeout > 3600.0)
+        throw sdk::OptionError("cgi_queue_timeout", "must be a number of seconds in [0, 3600]");
+    c.body_buffer_size =
+        static_cast<std::size_t>(options.get_int_in("body_buffer_size", 16 * 1024, 0, std::int64_t{1} << 30));
+    if (options.contains("body_temp_dir")) {
+        std::string dir = options.get_string("body_temp_dir");
+        struct stat st {};
+        if (dir.empty() || ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            throw sdk::OptionError("body_temp_dir", "'" + dir + "' is not a directory");
+        c.body_temp_dir = fs::absolute(dir);
+    } else {
+        c.body_temp_dir = default_temp_dir();
+    }
     c.cgi_user = options.get_string("cgi_user", c.cgi_user);
     if (c.cgi_user.empty()) throw sdk::OptionError("cgi_user", "must not be empty");
     // Resolved once here (getpwnam_r is not for the child between fork and exec).
@@ -65,15 +85,43 @@ sdk::HandlerFactory make_factory(const sdk::Options& options) {
     };
 }
 
-bool CgiLimiter::try_acquire() {
-    std::size_t n = running_.load(std::memory_order_relaxed);
-    do {
-        if (n >= max_) return false;
-    } while (!running_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
-    return true;
+bool CgiLimiter::acquire(Clock::duration wait) {
+    std::unique_lock lock(mutex_);
+    if (queue_.empty() && running_ < max_) {
+        ++running_;
+        return true;
+    }
+    if (wait <= Clock::duration::zero()) return false;
+    // In line behind those that came first (a release wakes everyone; the
+    // oldest takes the slot).
+    const std::uint64_t ticket = next_ticket_++;
+    queue_.push_back(ticket);
+    const bool got = freed_.wait_for(lock, wait, [&] { return running_ < max_ && queue_.front() == ticket; });
+    queue_.erase(std::find(queue_.begin(), queue_.end(), ticket));
+    if (got) ++running_;
+    // The next in line may be able to go now (two slots freed at once, or
+    // the one ahead of it gave up).
+    if (!queue_.empty() && running_ < max_) freed_.notify_all();
+    return got;
 }
 
-void CgiLimiter::release() { running_.fetch_sub(1, std::memory_order_acq_rel); }
+void CgiLimiter::release() {
+    {
+        std::lock_guard lock(mutex_);
+        --running_;
+    }
+    freed_.notify_all();
+}
+
+std::size_t CgiLimiter::running() const {
+    std::lock_guard lock(mutex_);
+    return running_;
+}
+
+std::size_t CgiLimiter::waiting() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
 
 // --- CGIHTTPRequestHandler ----------------------------------------------------------
 
@@ -179,10 +227,21 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
         return std::nullopt;
     }
 
-    if (!limiter_->try_acquire()) {
-        log(sdk::LogLevel::warning, "cgi: " + script_name + ": max_cgi (" +
-                                        std::to_string(cgi_->max_cgi) + ") scripts already running");
-        send_error(503, "Too many CGI scripts running");
+    // RFC 3875 4.1.2: a script is told its body's length. A chunked body
+    // has none until its last chunk, so it is read whole first.
+    std::optional<SpooledBody> spooled;
+    if (with_body && has_body() && !content_length()) {
+        spooled = spool_body(script_name);
+        if (!spooled) return std::nullopt;   // answered
+    }
+
+    // Beyond max_cgi, wait for a slot (bounded), then give up with 503.
+    const auto queue_wait = std::chrono::duration_cast<CgiLimiter::Clock::duration>(
+        std::chrono::duration<double>(cgi_->cgi_queue_timeout));
+    if (!limiter_->acquire(queue_wait)) {
+        log(sdk::LogLevel::warning, "cgi: " + script_name + ": no free slot (max_cgi " +
+                                        std::to_string(cgi_->max_cgi) + ") within cgi_queue_timeout");
+        send_unavailable("Too many CGI scripts running");
         return std::nullopt;
     }
     Slot slot(*limiter_);
@@ -201,7 +260,7 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
     req.server_port = std::to_string(server().server_address().port());
     req.server_software = server_version;
     req.with_body = with_body;
-    req.content_length = content_length();
+    req.content_length = spooled ? std::optional<std::uint64_t>(spooled->size()) : content_length();
 
     SpawnSpec spec;
     spec.program = script.string();
@@ -221,7 +280,39 @@ std::optional<std::string> CGIHTTPRequestHandler::run_cgi(const UrlPath& url, st
             send_error(502, "CGI script could not be started");
         return std::nullopt;
     }
-    return CgiExchange(*this, proc, script_name, cgi_->cgi_timeout, with_body && has_body()).run();
+    return CgiExchange(*this, proc, script_name, cgi_->cgi_timeout, with_body && has_body(),
+                       spooled ? &*spooled : nullptr)
+        .run();
+}
+
+void CGIHTTPRequestHandler::send_unavailable(std::string_view message) {
+    const int retry_after = std::max(1, static_cast<int>(std::ceil(cgi_->cgi_queue_timeout)));
+    const std::string page = sdk::http::error_page(503, message, sdk::http::status_explanation(503));
+    log_error("code 503, message " + std::string(message));
+    send_response(503, message);
+    send_header("Retry-After", std::to_string(retry_after));
+    send_header("Content-Type", sdk::http::kErrorPageContentType);
+    send_header("Content-Length", std::to_string(page.size()));
+    end_headers();
+    write_body(page);   // dropped for HEAD
+}
+
+std::optional<SpooledBody> CGIHTTPRequestHandler::spool_body(const std::string& script_name) {
+    // As nginx and lighttpd do: de-chunked through the HTTP layer (which
+    // answers 413 past max_body_size, 400 for bad chunks, 408 for a stall),
+    // kept in memory up to body_buffer_size, then in a temporary file.
+    SpooledBody body(cgi_->body_buffer_size, cgi_->body_temp_dir);
+    std::string buf(64 * 1024, '\0');
+    while (std::size_t n = read_body_some(buf.data(), buf.size())) {
+        try {
+            body.append(std::string_view(buf.data(), n));
+        } catch (const std::system_error& e) {   // the temporary file: a full disk, say
+            log(sdk::LogLevel::error, "cgi: " + script_name + ": cannot buffer the request body: " + e.what());
+            send_error(500, "Cannot buffer the request body");
+            return std::nullopt;   // the layer drains the rest or closes
+        }
+    }
+    return body;
 }
 
 }  // namespace sockhost::plugins::cgi

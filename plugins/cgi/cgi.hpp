@@ -42,15 +42,33 @@
 //                                # and reaped; the client gets 504, or a closed
 //                                # connection when the response had begun.
 //   max_cgi         = 16         # integer 1..4096, default 16: scripts running at once
-//                                # per server; beyond it 503 Service Unavailable. Under
-//                                # `concurrency = "forking"` each connection is its own
-//                                # process with its own counter (one script at a time),
-//                                # so there the bound is the host's max_children.
+//                                # per server; beyond it a request waits for a slot
+//                                # (cgi_queue_timeout). Under `concurrency = "forking"`
+//                                # each connection is its own process with its own
+//                                # counter (one script at a time), so there the bound
+//                                # is the host's max_children.
+//   cgi_queue_timeout = 10.0     # number (s) in [0, 3600], default 10: how long a
+//                                # request waits for a script slot, first come first
+//                                # served, before 503 Service Unavailable with
+//                                # Retry-After (that many seconds, at least 1). 0 =
+//                                # 503 at once. The wait holds the request's thread
+//                                # (under event: a pool thread, as the script would).
 //   cgi_user        = "nobody"   # string, default "nobody": when the host runs as root
 //                                # (euid 0), scripts run as this user (setgroups, setgid,
 //                                # setuid before exec; any failure = not run). Must exist
 //                                # when the host is root (checked at start-up); ignored
 //                                # otherwise.
+//   body_buffer_size = 16384     # integer 0..1073741824 (bytes), default 16 KiB (nginx's
+//                                # client_body_buffer_size): a chunked request body is
+//                                # read whole before its script starts, so that the
+//                                # script gets CONTENT_LENGTH; up to this size in
+//                                # memory, beyond it in an unlinked temporary file.
+//                                # max_body_size bounds it (413). Bodies with a
+//                                # Content-Length are streamed, never held.
+//   body_temp_dir   = "/tmp"     # string, default $TMPDIR (when absolute) or /tmp
+//                                # (nginx's client_body_temp_path): where those files
+//                                # are made (O_TMPFILE: they never have a name; else
+//                                # mkostemp + unlink). Must be an existing directory.
 //
 // Request handling:
 //  - A path under a CGI directory runs the first path component that is a
@@ -66,9 +84,12 @@
 //  - Environment: only the RFC 3875 4.1 meta-variables, HTTP_* fields and
 //    PATH=/usr/local/bin:/usr/bin:/bin (see build_environment). Working
 //    directory: the script's own (RFC 3875 7.2).
-//  - The request body (Content-Length or chunked, after 100-continue) is
-//    streamed to stdin as it arrives, never held whole; a chunked body has
-//    no CONTENT_LENGTH and ends at EOF on stdin (RFC 3875 4.2).
+//  - A request body with a Content-Length (after 100-continue) is streamed
+//    to stdin as it arrives, never held whole. A chunked one is de-chunked
+//    and read whole first (SpooledBody: memory up to body_buffer_size, then
+//    a temporary file), then given to the script with its CONTENT_LENGTH
+//    (RFC 3875 4.1.2: scripts read exactly that many bytes). Either way
+//    stdin ends at EOF after the body (4.2).
 //  - stdout: the header block (RFC 3875 6.3; at most 64 KiB) is parsed:
 //    Status, Content-Type, Location and other fields. A Location that is a
 //    local path with no Status is a local redirect (6.2.2): the server
@@ -78,13 +99,21 @@
 //    else chunked on HTTP/1.1, else until close (HTTP/1.0).
 //  - No valid header block (malformed, or EOF / exit before it) -> 502 and a
 //    log line with the exit status.
+//  - The client gone while the script runs (reset, close, or a FIN after
+//    the whole body): its process group is SIGKILLed and reaped at once,
+//    nothing more is sent (CgiExchange::client_gone).
 //  - stderr: one host log line per line ("cgi /cgi-bin/x: ..."), lines cut at
 //    1 KiB, at most 100 lines per run.
 #pragma once
 
 #include <array>
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +125,7 @@
 
 #include "files/config.hpp"
 #include "files/handler.hpp"
+#include "cgi_body.hpp"
 #include "cgi_process.hpp"
 #include "cgi_protocol.hpp"
 
@@ -108,7 +138,10 @@ struct CgiConfig {
     std::vector<std::vector<std::string>> directory_segments;   // parsed cgi_directories
     double cgi_timeout = 30.0;
     std::size_t max_cgi = 16;
+    double cgi_queue_timeout = 10.0;
     std::string cgi_user = "nobody";
+    std::size_t body_buffer_size = 16 * 1024;
+    std::filesystem::path body_temp_dir;   // default_temp_dir() unless set
     /// cgi_user's ids when the account exists (applied only when euid == 0).
     std::optional<Credentials> user;
 
@@ -117,24 +150,37 @@ struct CgiConfig {
 };
 
 /// The option keys the cgi plugin adds to http_static's.
-inline constexpr std::array<std::string_view, 4> kCgiOptionKeys{"cgi_directories", "cgi_timeout",
-                                                                "max_cgi", "cgi_user"};
+inline constexpr std::array<std::string_view, 7> kCgiOptionKeys{
+    "cgi_directories", "cgi_timeout", "max_cgi", "cgi_queue_timeout", "cgi_user", "body_buffer_size",
+    "body_temp_dir"};
 
 /// Local redirects followed for one request before giving up with 500.
 inline constexpr int kMaxLocalRedirects = 5;
 
-/// Counts the scripts a server runs at once (max_cgi). Shared by the
-/// server's handlers on any thread; per process under forking.
+/// Counts the scripts a server runs at once (max_cgi), and queues the
+/// requests that wait for one to end (cgi_queue_timeout), first come first
+/// served. Shared by the server's handlers on any thread; per process under
+/// forking (where a connection runs one script at a time and never waits).
 class CgiLimiter {
 public:
+    using Clock = std::chrono::steady_clock;
+
     explicit CgiLimiter(std::size_t max) : max_(max) {}
-    /// Takes a slot; false when max_cgi scripts already run.
-    bool try_acquire();
+    /// Takes a slot, waiting up to `wait` behind the requests that came
+    /// first; false when none came in time.
+    bool acquire(Clock::duration wait);
+    /// Takes a slot only if one is free and nobody waits for it.
+    bool try_acquire() { return acquire(Clock::duration::zero()); }
     void release();
-    std::size_t running() const { return running_.load(std::memory_order_relaxed); }
+    std::size_t running() const;
+    std::size_t waiting() const;
 
 private:
-    std::atomic<std::size_t> running_{0};
+    mutable std::mutex mutex_;
+    std::condition_variable freed_;
+    std::size_t running_ = 0;
+    std::deque<std::uint64_t> queue_;   // tickets of the waiting requests, oldest first
+    std::uint64_t next_ticket_ = 0;
     std::size_t max_;
 };
 
@@ -172,6 +218,13 @@ protected:
                                                bool with_body);
 
 private:
+    /// 503 with Retry-After (RFC 9110 15.6.4, 10.2.3) and send_error's page.
+    void send_unavailable(std::string_view message);
+    /// Reads the (chunked) request body whole into memory or a temporary
+    /// file; nullopt when that failed and an error was answered. Throws
+    /// sdk::http::RequestAborted as read_body_some() does.
+    std::optional<SpooledBody> spool_body(const std::string& script_name);
+
     std::shared_ptr<const CgiConfig> cgi_;
     std::shared_ptr<CgiLimiter> limiter_;
 };

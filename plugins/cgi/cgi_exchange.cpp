@@ -27,7 +27,8 @@ Clock::duration seconds(double s) {
 }  // namespace
 
 CgiExchange::CgiExchange(sdk::http::BaseHTTPRequestHandler& http, CgiProcess& process,
-                         std::string_view script_name, double timeout, bool with_body)
+                         std::string_view script_name, double timeout, bool with_body,
+                         const SpooledBody* spooled)
     : http_(http),
       process_(process),
       tag_("cgi: " + std::string(script_name) + ": "),
@@ -35,24 +36,32 @@ CgiExchange::CgiExchange(sdk::http::BaseHTTPRequestHandler& http, CgiProcess& pr
       deadline_(Clock::now() + seconds(timeout)),
       stderr_lines_([this](std::string_view line) { log(line); }),
       buf_(kIoChunk, '\0'),
-      feeding_(with_body) {
+      feeding_(with_body),
+      spooled_(spooled) {
     if (!feeding_) process_.close_stdin();
 }
 
-std::optional<std::string> CgiExchange::run() { return finish(!pump()); }
+std::optional<std::string> CgiExchange::run() { return finish(pump()); }
 
 // --- The loop ----------------------------------------------------------------
 
-bool CgiExchange::pump() {
+bool CgiExchange::layer_body_pending() const { return feeding_ && !spooled_; }
+
+bool CgiExchange::client_gone(short revents) const {
+    if (revents & (POLLHUP | POLLERR)) return true;
+    return (revents & POLLRDHUP) && !layer_body_pending();
+}
+
+CgiExchange::End CgiExchange::pump() {
     const int client = http_.connection().fd();
     for (;;) {
-        if (invalid_) return true;
+        if (invalid_) return End::exited;
         const bool out_open = process_.stdout_fd() >= 0;
         const bool err_open = process_.stderr_fd() >= 0;
-        if (!out_open && !err_open && process_.try_reap()) return true;
+        if (!out_open && !err_open && process_.try_reap()) return End::exited;
         if (process_.reaped() && process_.stdin_fd() >= 0) stop_feeding();   // nobody left to read it
         const auto now = Clock::now();
-        if (now >= deadline_) return false;
+        if (now >= deadline_) return End::timed_out;
         if (wants_body()) {
             // Ask the layer first (it may hold bytes the socket no longer
             // shows); wait in poll() below while it has none, and hand the
@@ -73,15 +82,20 @@ bool CgiExchange::pump() {
         int i_out = -1, i_err = -1, i_in = -1, i_client = -1, i_pid = -1;
         if (out_open) fds[i_out = static_cast<int>(nfds++)] = {process_.stdout_fd(), POLLIN, 0};
         if (err_open) fds[i_err = static_cast<int>(nfds++)] = {process_.stderr_fd(), POLLIN, 0};
+        const bool body_hint = wants_body();   // more body may have arrived: ask the layer
         if (process_.stdin_fd() >= 0 && pending_pos_ < pending_.size())
             fds[i_in = static_cast<int>(nfds++)] = {process_.stdin_fd(), POLLOUT, 0};
-        else if (wants_body())
-            fds[i_client = static_cast<int>(nfds++)] = {client, POLLIN, 0};
+        // The client is always watched: a script outlives no client. While
+        // the layer still reads the body, its FIN is the layer's to find.
+        if (client >= 0) {
+            short events = body_hint ? POLLIN : layer_body_pending() ? 0 : POLLRDHUP;
+            fds[i_client = static_cast<int>(nfds++)] = {client, events, 0};
+        }
         if (!out_open && !err_open && process_.pid_fd() >= 0)
             fds[i_pid = static_cast<int>(nfds++)] = {process_.pid_fd(), POLLIN, 0};
 
         auto until = deadline_;
-        if (i_client >= 0) until = std::min(until, *body_wait_until_);
+        if (body_hint) until = std::min(until, *body_wait_until_);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1;
         int wait_ms = static_cast<int>(std::min<long long>(left, 60'000));
         if (!out_open && !err_open && process_.pid_fd() < 0) wait_ms = std::min(wait_ms, 10);   // no pidfd: poll
@@ -113,8 +127,9 @@ bool CgiExchange::pump() {
             process_.close_stderr();
             stderr_lines_.finish();
         }
+        if (i_client >= 0 && client_gone(fds[i_client].revents)) return End::client_gone;
         if (i_in >= 0 && fds[i_in].revents != 0) write_stdin();
-        if (i_client >= 0 && fds[i_client].revents != 0) body_wait_until_.reset();   // ask the layer again
+        if (body_hint && fds[i_client].revents != 0) body_wait_until_.reset();   // ask the layer again
         if (i_pid >= 0 && fds[i_pid].revents != 0) process_.try_reap();
     }
 }
@@ -137,6 +152,13 @@ bool CgiExchange::wants_body() const {
 void CgiExchange::read_body(bool wait) {
     pending_.resize(kIoChunk);
     pending_pos_ = 0;
+    if (spooled_) {
+        const std::size_t got = spooled_->read_at(spooled_pos_, pending_.data(), pending_.size());
+        spooled_pos_ += got;
+        pending_.resize(got);
+        if (got == 0) stop_feeding();   // all of it: EOF after CONTENT_LENGTH bytes
+        return;
+    }
     std::optional<std::size_t> n;
     if (wait)
         n = http_.read_body_some(pending_.data(), pending_.size());
@@ -235,8 +257,19 @@ void CgiExchange::log(std::string_view message) const {
 
 // --- The end -----------------------------------------------------------------------
 
-std::optional<std::string> CgiExchange::finish(bool timed_out) {
-    if (timed_out) {
+std::optional<std::string> CgiExchange::finish(End end) {
+    if (end == End::client_gone) {
+        // Nobody is left to answer: the script's output has nowhere to go.
+        // SIGKILL at once, to the whole group (its children too), as at
+        // cgi_timeout: a SIGTERM and a grace period would keep this thread
+        // (a pool thread under event) waiting for a script that may ignore
+        // SIGTERM or take its time, and the host would then kill it anyway.
+        process_.kill_and_reap();
+        http_.server().log(sdk::LogLevel::info, tag_ + "client closed the connection; process group killed");
+        http_.abandon_response();
+        return std::nullopt;
+    }
+    if (end == End::timed_out) {
         process_.kill_and_reap();
         log("timed out after " + std::to_string(timeout_) + " s; process group killed");
         if (!head_sent_)

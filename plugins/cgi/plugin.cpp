@@ -8,8 +8,12 @@ sdk::PluginInfo plugin_info() {
     return {.name = "cgi",
             .version = "1.0.0",
             .transports = sdk::Transports::stream,
-            .thread_safe = true,   // shared: read-only configs and an atomic CgiLimiter
-            .fork_safe = true,     // no threads or locks of its own; children reaped by pid
+            .thread_safe = true,   // shared: read-only configs and a CgiLimiter with its own mutex
+            // No threads of its own; children reaped by pid. The limiter's
+            // mutex is one per server, taken only by that server's handlers:
+            // a forking server's handlers all run in its children, so a fork
+            // never copies it locked into a process that takes it.
+            .fork_safe = true,
             .protocol = sdk::Protocol::http,
             .validate_options = validate_options,
             .make_factory = make_factory};

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,7 +71,9 @@ bool process_gone(pid_t pid, std::chrono::milliseconds timeout = 3s) {
 
 /// The docroot every host serves, the hosts (one per concurrency model,
 /// started on first use) and the servers each has:
-///   main  — defaults;  quick — cgi_timeout = 1;  one — max_cgi = 1.
+///   main  — defaults;  quick — cgi_timeout = 1;  one — max_cgi = 1 and
+///   cgi_queue_timeout = 1;
+///   spool — chunked bodies over 1 KiB spooled to dir/spool, at most 1,100,000 bytes.
 class CgiHosts {
 public:
     static void set_up() {
@@ -105,11 +108,42 @@ public:
         script("slow.sh", "echo $$ > ../../out/slow.$QUERY_STRING\nsleep 30\necho never\n");
         script("late.sh", plain + "echo started\necho $$ > ../../out/late.$QUERY_STRING\nsleep 30\n");
         script("hold.sh", plain + ": > ../../out/hold.started\ncat > /dev/null\necho done\n");
+        script("nap.sh", "sleep 0.5\nprintf 'Content-Type: text/plain\\r\\n\\r\\nrested'\n");
         script("big.sh", plain + "head -c 300000 /dev/zero | tr '\\0' x\n");
         script("nostdin.sh", plain + "head -c 300000 /dev/zero | tr '\\0' y\n");
         script("length.sh", "printf 'Content-Type: text/plain\\r\\nContent-Length: 5\\r\\n\\r\\nhello'\n");
         script("stderr.sh", plain + "echo 'line one' >&2\necho 'line two' >&2\necho ok\n");
         d.write("root/cgi-bin/noexec.sh", "#!/bin/sh\necho hi\n");   // 0644
+        // Reads exactly CONTENT_LENGTH bytes, as real scripts do, then
+        // answers "CONTENT_LENGTH read left\n" and what it read (left: what
+        // stdin still held after them). ?wait: first says so in
+        // out/exact.ready and waits (bounded) for out/exact.go.
+        d.write("root/cgi-bin/exact.py",
+                "#!/usr/bin/env python3\n"
+                "import os, sys, time\n"
+                "if os.environ.get('QUERY_STRING') == 'wait':\n"
+                "    open('../../out/exact.ready', 'w').close()\n"
+                "    for _ in range(2000):\n"
+                "        if os.path.exists('../../out/exact.go'): break\n"
+                "        time.sleep(0.01)\n"
+                "n = os.environ.get('CONTENT_LENGTH')\n"
+                "data = sys.stdin.buffer.read(int(n)) if n else b''\n"
+                "left = sys.stdin.buffer.read()\n"
+                "out = sys.stdout.buffer\n"
+                "out.write(b'Content-Type: application/octet-stream\\r\\n\\r\\n')\n"
+                "out.write(('%s %d %d\\n' % (n, len(data), len(left))).encode())\n"
+                "out.write(data)\n",
+                true);
+        fs::create_directories(d / "spool");
+        // Runs until killed: ?TAG.quiet sleeps without a word, ?TAG.sleepy
+        // answers a line and sleeps, ?TAG.chatty writes without end. Its pid
+        // goes to out/gone.TAG.KIND first.
+        script("gone.sh", "echo $$ > ../../out/gone.$QUERY_STRING\n"
+                          "case \"$QUERY_STRING\" in\n"
+                          "*quiet) exec sleep 30 ;;\n"
+                          "*sleepy) printf 'Content-Type: text/plain\\r\\n\\r\\nstarted\\n'; exec sleep 30 ;;\n"
+                          "*) printf 'Content-Type: text/plain\\r\\n\\r\\n'; exec yes 0123456789abcdef ;;\n"
+                          "esac\n");
     }
     static void tear_down() {
         hosts_.clear();
@@ -123,7 +157,11 @@ public:
         std::string root = (*dir_ / "root").string();
         std::string config = host_section();
         for (const auto& [name, extra] : std::vector<std::pair<std::string, std::string>>{
-                 {"main", ""}, {"quick", "  cgi_timeout = 1\n"}, {"one", "  max_cgi = 1\n"}}) {
+                 {"main", ""},
+                 {"quick", "  cgi_timeout = 1\n"},
+                 {"one", "  max_cgi = 1\n  cgi_queue_timeout = 1.0\n"},
+                 {"spool", "  body_buffer_size = 1024\n  max_body_size = 1100000\n  body_temp_dir = \"" +
+                               (*dir_ / "spool").string() + "\"\n"}}) {
             config += "[[server]]\nname = \"" + name + "\"\nlisten = \"tcp://127.0.0.1:0\"\n"
                       "plugin = \"cgi\"\nconcurrency = \"" + model + "\"\n"
                       "  [server.options]\n  directory = \"" + root + "\"\n" + extra;
@@ -145,6 +183,34 @@ private:
     static inline std::map<std::string, std::unique_ptr<HostProcess>> hosts_;
     static inline std::vector<std::unique_ptr<TempDir>> host_dirs_;
 };
+
+/// `body` as a chunked body of `piece`-byte chunks, with its last chunk.
+std::string chunked(std::string_view body, std::size_t piece) {
+    std::string out;
+    char size[32];
+    for (std::size_t i = 0; i < body.size(); i += piece) {
+        std::string_view part = body.substr(i, piece);
+        std::snprintf(size, sizeof size, "%zx\r\n", part.size());
+        out.append(size).append(part).append("\r\n");
+    }
+    return out + "0\r\n\r\n";
+}
+
+std::string pattern(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 23);
+    return s;
+}
+
+/// Whether `pid` holds an open descriptor to a deleted file under `dir`.
+bool holds_deleted_file_in(pid_t pid, const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        std::string target = fs::read_symlink(e.path(), ec).string();
+        if (!ec && target.rfind(dir.string() + "/", 0) == 0 && target.ends_with(" (deleted)")) return true;
+    }
+    return false;
+}
 
 Response fetch(std::uint16_t port, const std::string& raw, bool head = false) {
     Client c(port);
@@ -240,6 +306,25 @@ TEST_P(CgiModels, StreamsAChunkedBodyToStdin) {
     EXPECT_TRUE(r.complete);
 }
 
+TEST_P(CgiModels, AChunkedBodyReachesTheScriptWithItsContentLength) {
+    // RFC 3875 4.1.2: a script reads exactly CONTENT_LENGTH bytes; a chunked
+    // body is de-chunked and counted first. The connection stays usable.
+    Client c(port());
+    c.send("POST /cgi-bin/exact.py HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n");
+    Response r = c.next();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "12 12 0\nhello, world");
+    c.send(request("GET", "/cgi-bin/exact.py"));
+    r = c.next();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "None 0 0\n");
+    // An empty chunked body is a body of length 0.
+    r = fetch(port(), "PUT /cgi-bin/exact.py HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                      "Connection: close\r\n\r\n0\r\n\r\n");
+    EXPECT_EQ(r.body, "0 0 0\n");
+}
+
 TEST_P(CgiModels, InvitesAnExpectContinueBody) {
     Client c(port());
     c.send("POST /cgi-bin/cat.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
@@ -283,6 +368,33 @@ TEST_P(CgiModels, TimeoutKillsTheScriptAndLeavesNoZombie) {
     EXPECT_TRUE(process_gone(pid)) << "script pid " << pid << " still exists";
     EXPECT_EQ(zombies_after(host().serving_pid()), 0);
     EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/slow.sh: timed out"));
+}
+
+TEST_P(CgiModels, AScriptDiesWithItsClient) {
+    // The client closes while the script runs: silent, between two writes,
+    // or writing all the time. Its process group is killed and reaped at
+    // once, long before cgi_timeout (30 s).
+    for (const std::string kind : {"quiet", "sleepy", "chatty"}) {
+        const std::string tag = GetParam() + "." + kind;
+        const fs::path pid_file = CgiHosts::dir() / "out" / ("gone." + tag);
+        fs::remove(pid_file);
+        Socket s = connect_tcp(port());
+        s.send_all(request("GET", "/cgi-bin/gone.sh?" + tag, "", "", false));
+        if (kind == "sleepy") {
+            EXPECT_NE(s.read_until("started\n").find("started\n"), std::string::npos) << kind;
+        } else if (kind == "chatty") {
+            EXPECT_GE(s.read_exactly(100000).size(), 100000u) << kind;
+        }
+        for (int i = 0; i < 1000 && read_file(pid_file).empty(); ++i) std::this_thread::sleep_for(10ms);
+        const std::string pid_text = read_file(pid_file);
+        ASSERT_FALSE(pid_text.empty()) << kind;
+        const pid_t pid = std::stoi(pid_text);
+        ASSERT_TRUE(fs::exists("/proc/" + std::to_string(pid))) << kind;
+        s.close();
+        EXPECT_TRUE(process_gone(pid, 2s)) << kind << ": script pid " << pid << " outlived its client";
+    }
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/gone.sh: client closed the connection"));
+    EXPECT_EQ(zombies_after(host().serving_pid()), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Concurrency, CgiModels, ::testing::Values("sync", "threading", "forking", "event"),
@@ -394,7 +506,7 @@ TEST_F(Cgi, TimeoutAfterTheHeadClosesTheConnection) {
     EXPECT_TRUE(process_gone(pid));
 }
 
-TEST_F(Cgi, MaxCgiAnswers503BeyondTheLimit) {
+TEST_F(Cgi, BeyondMaxCgiARequestWaitsForASlotThen503WithRetryAfter) {
     fs::path started = CgiHosts::dir() / "out" / "hold.started";
     fs::remove(started);
     Client first(port("one"));
@@ -403,14 +515,116 @@ TEST_F(Cgi, MaxCgiAnswers503BeyondTheLimit) {
     first.send("POST /cgi-bin/hold.sh HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\nConnection: close\r\n\r\n12345");
     for (int i = 0; i < 500 && !fs::exists(started); ++i) std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(fs::exists(started));
+    // No slot comes within cgi_queue_timeout (1 s): 503, after that wait.
+    auto begin = std::chrono::steady_clock::now();
     Response second = fetch(port("one"), request("GET", "/cgi-bin/env.sh"));
+    const auto waited = std::chrono::steady_clock::now() - begin;
     EXPECT_EQ(second.status, 503);
+    EXPECT_EQ(second.header("retry-after"), "1");
+    EXPECT_GE(waited, 900ms) << "answered before cgi_queue_timeout";
+    EXPECT_LT(waited, 8s);
+    EXPECT_TRUE(host().wait_for_log("cgi: /cgi-bin/env.sh: no free slot"));
+    // A slot that frees within the wait is taken: the third request waits,
+    // the first finishes, the third runs.
+    Client third(port("one"));
+    third.send(request("GET", "/cgi-bin/env.sh"));
+    std::this_thread::sleep_for(200ms);   // it waits (or, on a slow machine, has not arrived yet)
     first.send(std::string(70000 - 5, 'x'));
     Response r = first.next();
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "done\n");
+    EXPECT_EQ(third.next().status, 200);
     // The slot is free again.
     EXPECT_EQ(fetch(port("one"), request("GET", "/cgi-bin/env.sh")).status, 200);
+}
+
+TEST_F(Cgi, TwentyConcurrentRequestsAllRunWithMaxCgi16) {
+    // max_cgi = 16 (the default) and 20 clients at once to a script that
+    // sleeps 0.5 s: four wait for a slot (cgi_queue_timeout, 10 s) instead
+    // of getting 503. Under threading, and under event with enough threads
+    // that the pool is not what bounds the scripts.
+    TempDir d;
+    const std::string root = (CgiHosts::dir() / "root").string();
+    std::string config = host_section();
+    for (const auto& [name, model] : std::vector<std::pair<std::string, std::string>>{
+             {"threading", "concurrency = \"threading\"\n"}, {"event", "concurrency = \"event\"\nthreads = 24\n"}})
+        config += "[[server]]\nname = \"" + name + "\"\nlisten = \"tcp://127.0.0.1:0\"\nplugin = \"cgi\"\n" + model +
+                  "  [server.options]\n  directory = \"" + root + "\"\n";
+    HostProcess h(d, config);
+    for (const std::string name : {"threading", "event"}) {
+        const std::uint16_t p = h.port(name);
+        std::vector<int> statuses(20, 0);
+        std::vector<std::thread> clients;
+        for (int i = 0; i < 20; ++i)
+            clients.emplace_back([&statuses, i, p] {
+                try {
+                    statuses[static_cast<std::size_t>(i)] = fetch(p, request("GET", "/cgi-bin/nap.sh")).status;
+                } catch (const std::exception&) {
+                    statuses[static_cast<std::size_t>(i)] = -1;
+                }
+            });
+        for (std::thread& t : clients) t.join();
+        EXPECT_EQ(statuses, std::vector<int>(20, 200)) << name;
+    }
+    EXPECT_EQ(h.log().find("no free slot"), std::string::npos) << h.log();
+}
+
+TEST_F(Cgi, CurlChunkedUploadGetsContentLength) {
+    // curl -T - sends stdin as a chunked PUT (with Expect: 100-continue).
+    TempDir d;
+    const std::string body = pattern(100000);
+    const fs::path input = d.write("upload.bin", body);
+    const std::string cmd = "curl -sS --max-time 30 -T - http://127.0.0.1:" + std::to_string(port()) +
+                            "/cgi-bin/exact.py < " + input.string() + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[65536];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    EXPECT_EQ(::pclose(p), 0) << out.substr(0, 200);
+    EXPECT_TRUE(out == "100000 100000 0\n" + body) << out.substr(0, 200);
+}
+
+TEST_F(Cgi, ALargeChunkedBodyIsSpooledToAnUnlinkedFileAndPassedWhole) {
+    const fs::path out = CgiHosts::dir() / "out";
+    const fs::path spool = fs::canonical(CgiHosts::dir() / "spool");
+    fs::remove(out / "exact.ready");
+    fs::remove(out / "exact.go");
+    const std::string body = pattern(1 << 20);
+    Client c(port("spool"));
+    c.send("POST /cgi-bin/exact.py?wait HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+           "Connection: close\r\n\r\n" + chunked(body, 70001));
+    for (int i = 0; i < 1000 && !fs::exists(out / "exact.ready"); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(fs::exists(out / "exact.ready"));
+    // The script runs: the body is in a file under body_temp_dir that has
+    // no name there, open only in the host.
+    EXPECT_TRUE(fs::is_empty(spool));
+    EXPECT_TRUE(holds_deleted_file_in(host().serving_pid(), spool));
+    std::ofstream(out / "exact.go").close();
+    Response r = c.next();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_TRUE(r.body == "1048576 1048576 0\n" + body) << r.body.substr(0, 100);
+    // Closed with the request.
+    bool released = false;
+    for (int i = 0; i < 200 && !(released = !holds_deleted_file_in(host().serving_pid(), spool)); ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(released);
+}
+
+TEST_F(Cgi, AChunkedBodyOverMaxBodySizeIs413) {
+    fs::remove(CgiHosts::dir() / "out" / "exact.ready");
+    Client c(port("spool"));
+    const std::string body = pattern(1100000 + 1);
+    try {
+        c.send("POST /cgi-bin/exact.py?wait HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               chunked(body, 65536));
+    } catch (const std::exception&) {
+        // The host may close before it has read everything sent.
+    }
+    Response r = c.next();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_FALSE(fs::exists(CgiHosts::dir() / "out" / "exact.ready")) << "the script ran";
+    EXPECT_TRUE(fs::is_empty(CgiHosts::dir() / "spool"));
 }
 
 TEST_F(Cgi, LargeBodiesStreamBothWaysWithoutDeadlock) {

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,7 +48,7 @@ private:
 };
 
 /// Runs an exchange over a CgiProcess that never ran (reaped at once):
-/// `steps` feeds it stdout, then finish(false). Returns the wire output;
+/// `steps` feeds it stdout, then finish(exited). Returns the wire output;
 /// `location` gets what finish returned, and the handler then answers 204
 /// itself (as cgi's route() serves the redirect).
 std::string drive(const std::string& request, const std::function<void(cg::CgiExchange&)>& steps,
@@ -55,7 +57,7 @@ std::string drive(const std::string& request, const std::function<void(cg::CgiEx
         cg::CgiProcess none;
         cg::CgiExchange x(http, none, "/cgi-bin/t", 30.0, false);
         steps(x);
-        std::optional<std::string> l = x.finish(false);
+        std::optional<std::string> l = x.finish(cg::CgiExchange::End::exited);
         if (location) *location = l;
         if (l) {
             http.send_response(204);
@@ -271,6 +273,44 @@ TEST(CgiExchange, ABodyThatStallsIsTheLayers408NotACgiTimeout) {
     ASSERT_GT(n, 0);
     out.resize(static_cast<std::size_t>(n));
     EXPECT_TRUE(out.starts_with("HTTP/1.1 408 ")) << out;
+}
+
+TEST(CgiExchange, AClientThatClosesEndsTheRunAndKillsTheScript) {
+    // The script would sleep far beyond the test; its client closes first,
+    // having sent a whole request (a FIN after it counts as gone, too).
+    for (const bool whole_close : {true, false}) {
+        SocketPairStream stream;
+        const std::string get = "GET /cgi-bin/t HTTP/1.1\r\nHost: x\r\n\r\n";
+        ASSERT_EQ(::send(stream.peer.get(), get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
+        std::optional<cg::CgiExchange::End> end;
+        pid_t pid = -1;
+        ExchangeHandler h([&](ExchangeHandler& http) {
+            cg::SpawnSpec spec;
+            spec.program = "/bin/sh";
+            spec.argv = {"/bin/sh", "-c", "exec sleep 30"};
+            spec.envp = {"PATH=/usr/bin:/bin"};
+            spec.working_dir = "/";
+            int exec_error = 0;
+            cg::CgiProcess process = cg::CgiProcess::spawn(spec, exec_error);
+            ASSERT_EQ(exec_error, 0);
+            pid = process.pid();
+            if (whole_close)
+                stream.peer.reset();
+            else
+                ::shutdown(stream.peer.get(), SHUT_WR);
+            cg::CgiExchange x(http, process, "/cgi-bin/t", 20.0, false);
+            EXPECT_FALSE(x.run());
+            EXPECT_TRUE(process.reaped());
+            EXPECT_TRUE(WIFSIGNALED(process.wait_status()) && WTERMSIG(process.wait_status()) == SIGKILL);
+        });
+        testkit::FakeServer server;
+        const auto start = std::chrono::steady_clock::now();
+        testkit::Result r = testkit::run_stream(h, stream, server);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << whole_close;
+        EXPECT_GT(pid, 0);
+        EXPECT_TRUE(logged(r.log, "cgi: /cgi-bin/t: client closed the connection; process group killed"))
+            << whole_close;
+    }
 }
 
 }  // namespace

@@ -8,18 +8,23 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "cgi/cgi.hpp"
+#include "cgi/cgi_body.hpp"
 #include "cgi/cgi_protocol.hpp"
 
 namespace cg = sockhost::plugins::cgi;
 namespace fs = std::filesystem;
 using sockhost::sdk::Options;
 using sockhost::sdk::OptionError;
+using namespace std::chrono_literals;
 using sockhost::sdk::http::Headers;
 using State = cg::HeaderBlockResult::State;
 using Kind = cg::CgiResponse::Kind;
@@ -384,7 +389,10 @@ TEST(CgiOptions, DefaultsAreAsDocumented) {
     EXPECT_EQ(c.cgi_directories, (std::vector<std::string>{"/cgi-bin", "/htbin"}));
     EXPECT_EQ(c.cgi_timeout, 30.0);
     EXPECT_EQ(c.max_cgi, 16u);
+    EXPECT_EQ(c.cgi_queue_timeout, 10.0);
     EXPECT_EQ(c.cgi_user, "nobody");
+    EXPECT_EQ(c.body_buffer_size, 16384u);
+    EXPECT_EQ(c.body_temp_dir, cg::default_temp_dir());
 }
 
 TEST(CgiOptions, RejectsUnknownKeysAndBadValues) {
@@ -416,8 +424,15 @@ TEST(CgiOptions, RejectsUnknownKeysAndBadValues) {
     EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_timeout", 0.0}}), "cgi_timeout");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_timeout", std::string("1")}}), "cgi_timeout");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"max_cgi", std::int64_t{0}}}), "max_cgi");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_queue_timeout", 0.0}}), "");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_queue_timeout", -1.0}}), "cgi_queue_timeout");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_queue_timeout", 3601.0}}), "cgi_queue_timeout");
     EXPECT_EQ(key_of(Options{{"directory", d}, {"cgi_user", std::string("")}}), "cgi_user");
     EXPECT_EQ(key_of(Options{{"directory", "/nonexistent/x"}}), "directory");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_buffer_size", std::int64_t{0}}, {"body_temp_dir", d}}), "");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_buffer_size", std::int64_t{-1}}}), "body_buffer_size");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_temp_dir", std::string("/nonexistent/x")}}), "body_temp_dir");
+    EXPECT_EQ(key_of(Options{{"directory", d}, {"body_temp_dir", std::string("")}}), "body_temp_dir");
 }
 
 TEST(CgiLimiter, CountsUpToTheMaximum) {
@@ -428,6 +443,47 @@ TEST(CgiLimiter, CountsUpToTheMaximum) {
     l.release();
     EXPECT_TRUE(l.try_acquire());
     EXPECT_EQ(l.running(), 2u);
+}
+
+TEST(CgiLimiter, AWaitEndsWithTheTimeoutWhenNoSlotFrees) {
+    cg::CgiLimiter l(1);
+    ASSERT_TRUE(l.try_acquire());
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(l.acquire(200ms));
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, 200ms);
+    EXPECT_LT(waited, 5s);
+    EXPECT_EQ(l.waiting(), 0u);
+    EXPECT_EQ(l.running(), 1u);
+}
+
+TEST(CgiLimiter, AReleasedSlotGoesToTheOldestWaiter) {
+    cg::CgiLimiter l(1);
+    ASSERT_TRUE(l.try_acquire());
+    std::mutex m;
+    std::vector<int> order;
+    std::vector<std::thread> waiters;
+    for (int i = 0; i < 3; ++i) {
+        waiters.emplace_back([&, i] {
+            ASSERT_TRUE(l.acquire(20s));
+            {
+                std::lock_guard lock(m);
+                order.push_back(i);
+            }
+            std::this_thread::sleep_for(10ms);
+            l.release();
+        });
+        // Each is in line before the next starts.
+        for (int k = 0; k < 500 && l.waiting() < static_cast<std::size_t>(i + 1); ++k)
+            std::this_thread::sleep_for(1ms);
+        ASSERT_EQ(l.waiting(), static_cast<std::size_t>(i + 1));
+    }
+    EXPECT_FALSE(l.try_acquire()) << "a newcomer must not pass those who wait";
+    l.release();
+    for (std::thread& t : waiters) t.join();
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+    EXPECT_EQ(l.running(), 0u);
+    EXPECT_TRUE(l.try_acquire());
 }
 
 }  // namespace
