@@ -107,6 +107,7 @@ Servers make_servers(const std::vector<Binding>& bindings, const std::vector<int
                 throw ConfigError(b.config->listen_pos, "cannot listen on " + b.config->listen.str() + ": " + e.what());
             }
         }
+        server->set_client_speaks_first(b.plugin->info.client_speaks_first);
         servers.push_back(std::move(server));
     }
     return servers;

@@ -30,6 +30,9 @@ public:
     /// True when the model receives from the server socket itself (its own
     /// threads wait on it), so the loop must not.
     virtual bool takes_socket() const { return false; }
+    /// The model itself waits (without a thread) for a new connection's
+    /// first bytes; otherwise the server holds it until they come.
+    virtual bool waits_for_first_bytes() const { return false; }
     /// The server socket is about to close: stop using it (and return only
     /// once no thread of the model is inside an accept on it).
     virtual void release_socket(RequestSink&) {}

@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 #include <vector>
@@ -112,6 +115,8 @@ void BaseServer::serve_forever() {
         extra.clear();
         model_->wait_fds(extra);
         for (int fd : extra) fds.push_back({fd, POLLIN, 0});
+        const std::size_t first_silent = fds.size();
+        for (const Silent& s : silent_) fds.push_back({s.request.connection.get(), POLLIN | POLLRDHUP, 0});
 
         // Sleep until: a descriptor is ready, the model wants attention, the
         // accept pause ends, or `timeout` expires without a request.
@@ -124,6 +129,7 @@ void BaseServer::serve_forever() {
         if (!accepting && !model_takes_socket) shorten(accept_paused_until_ - now);
         if (config_.timeout)
             shorten(last_request + std::chrono::milliseconds(static_cast<long long>(*config_.timeout * 1000)) - now);
+        for (const Silent& s : silent_) shorten(s.deadline - now);
 
         int n = ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
         if (n < 0) {
@@ -146,7 +152,44 @@ void BaseServer::serve_forever() {
             handle_timeout();
             last_request = Clock::now();
         }
+        if (!silent_.empty()) service_silent(fds, first_silent);
         service_actions();
+    }
+}
+
+void BaseServer::set_client_speaks_first(bool yes) {
+    hold_silent_ = yes && transport() == sdk::Transport::stream && !model_->waits_for_first_bytes();
+    // TCP: the kernel itself keeps a connection out of accept() until its
+    // first bytes, or about io_timeout (Apache's AcceptFilter, nginx's
+    // `deferred`). A socket handed over from another generation gets it too.
+    if (yes && socket_ && server_address_.is_ip() && transport() == sdk::Transport::stream) {
+        const auto ms = io_timeout().count();
+        int seconds = ms > 0 ? static_cast<int>(std::min<long long>((ms + 999) / 1000, 600)) : 600;
+        ::setsockopt(socket_.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
+    }
+}
+
+void BaseServer::service_silent(const std::vector<pollfd>& fds, std::size_t first) {
+    // fds[first + i] is silent_[i]'s, as the loop built them before poll.
+    const auto now = Clock::now();
+    std::vector<Silent> still;
+    std::vector<PendingRequest> spoke;
+    for (std::size_t i = 0; i < silent_.size(); ++i) {
+        const short revents = first + i < fds.size() ? fds[first + i].revents : 0;
+        if (revents != 0) spoke.push_back(std::move(silent_[i].request));   // bytes, EOF or an error: the handler sees it
+        else if (now >= silent_[i].deadline) close_request(silent_[i].request);   // said nothing for io_timeout
+        else still.push_back(std::move(silent_[i]));
+    }
+    silent_ = std::move(still);
+    for (PendingRequest& r : spoke) dispatch(r);
+}
+
+void BaseServer::dispatch(PendingRequest& request) {
+    try {
+        process_request(request);
+    } catch (...) {
+        handle_error(request, std::current_exception());
+        shutdown_request(request);
     }
 }
 
@@ -205,12 +248,18 @@ bool BaseServer::handle_request_noblock(bool* exhausted) {
         shutdown_request(request);
         return true;
     }
-    try {
-        process_request(request);
-    } catch (...) {
-        handle_error(request, std::current_exception());
-        shutdown_request(request);
+    if (hold_silent_ && exhausted == nullptr) {
+        // Nothing to read yet: wait here, not in a thread or a child, so
+        // idle connections cannot take every one (issue 14, item 10).
+        pollfd p{request.connection.get(), POLLIN | POLLRDHUP, 0};
+        if (::poll(&p, 1, 0) == 0) {
+            const auto timeout = io_timeout();
+            silent_.push_back({std::move(request), timeout.count() > 0 ? Clock::now() + timeout
+                                                                       : Clock::time_point::max()});
+            return true;
+        }
     }
+    dispatch(request);
     return true;
 }
 
@@ -337,6 +386,18 @@ void BaseServer::stop_accepting() {
 
 std::size_t BaseServer::server_close(Clock::time_point deadline) {
     stop_accepting();
+    // Connections accepted but silent are still owed an answer if they ask
+    // before the deadline (as the event model's): wait for them here.
+    while (!silent_.empty() && Clock::now() < deadline) {
+        std::vector<pollfd> fds;
+        for (const Silent& s : silent_) fds.push_back({s.request.connection.get(), POLLIN | POLLRDHUP, 0});
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(ms, 0, 100))) < 0 && errno != EINTR)
+            break;
+        service_silent(fds, 0);
+    }
+    for (Silent& s : silent_) close_request(s.request);
+    silent_.clear();
     std::size_t still = model_->server_close(*this, deadline);
     if (transport() == sdk::Transport::datagram) close_socket();   // the handlers are done (or given up)
     return still;

@@ -26,6 +26,8 @@
 // spinning; no reverse DNS anywhere.
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -94,6 +96,10 @@ public:
     /// The SDK ABI minor the plugin was built for (fields of a later minor
     /// in what it passes are not read).
     void set_plugin_abi_minor(std::uint32_t minor) { plugin_abi_minor_ = minor; }
+    /// The plugin's clients speak first (PluginInfo::client_speaks_first):
+    /// a stream server spends no thread or child on a connection before its
+    /// first bytes (TCP_DEFER_ACCEPT, then the server's own wait; SPEC, issue 14).
+    void set_client_speaks_first(bool yes);
 
     // --- sdk::ServerContext ------------------------------------------------
     const std::string& name() const override { return config_.name; }
@@ -159,6 +165,19 @@ private:
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point accept_paused_until_{};
     std::chrono::steady_clock::time_point last_accept_error_log_{};
+    // Connections accepted but silent so far (sync, threading, forking):
+    // held by the serve loop, without a thread or a child, until their first
+    // bytes, or closed after io_timeout. Only the serve loop's thread.
+    struct Silent {
+        PendingRequest request;
+        std::chrono::steady_clock::time_point deadline;
+    };
+    bool hold_silent_ = false;
+    std::vector<Silent> silent_;
+    /// Hands the silent connections that spoke (`ready`) to the model,
+    /// closes those past their deadline.
+    void service_silent(const std::vector<pollfd>& fds, std::size_t first);
+    void dispatch(PendingRequest& request);
 };
 
 /// The server class for a listen address: TCPServer, UDPServer,

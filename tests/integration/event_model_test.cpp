@@ -206,6 +206,7 @@ TEST(EventModel, OverloadClosesARawStreamConnection) {
     Socket waiting = connect_stream(url);
     waiting.send_all("b\n");
     Socket refused = connect_stream(url);
+    refused.send_all("c\n");   // (TCP_DEFER_ACCEPT: a silent one stays in the kernel's queue)
     EXPECT_TRUE(refused.peer_closed(5s));
     EXPECT_TRUE(host.wait_for_log("overloaded")) << host.log();
     busy.shutdown_write();

@@ -248,10 +248,13 @@ TEST_P(Reload, TwentyReloadsUnderLoadLoseNoRequestAndLeaveOneGeneration) {
 INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("event", "threading", "forking"),
                          [](const auto& info) { return info.param; });
 
-TEST_P(Reload, AConnectionWaitingForItsFirstRequestIsServedByTheDrainingGeneration) {
-    // Connected before the reload, its request sent after: the old
-    // generation still owes it an answer (nginx closes only keep-alive
-    // connections between requests when it drains), with Connection: close.
+TEST_P(Reload, AConnectionWaitingForItsFirstRequestIsServed) {
+    // Connected before the reload, its request sent after: it is owed an
+    // answer (nginx closes only keep-alive connections between requests
+    // when it drains). Over TCP the kernel holds a silent connection out of
+    // accept() (TCP_DEFER_ACCEPT), so the new generation takes it from the
+    // shared listening socket; had the old one accepted it, it would answer
+    // with Connection: close.
     TempDir dir;
     HostProcess host(dir, host_section() + hello_server("keep", GetParam()));
     Client early(host.port("keep"));
@@ -265,7 +268,6 @@ TEST_P(Reload, AConnectionWaitingForItsFirstRequestIsServedByTheDrainingGenerati
     Response r = early.next();
     EXPECT_EQ(r.status, 200) << host.log();
     EXPECT_EQ(r.body, "hello /late");
-    EXPECT_EQ(r.header("connection"), "close");
     // The one between requests was closed: nothing was owed to it.
     EXPECT_TRUE(between.peer_closed());
     EXPECT_EQ(host.stop(), 0);

@@ -50,6 +50,7 @@ public:
     std::string_view name() const override { return "event"; }
     void serve_started(RequestSink& server) override;
     bool takes_socket() const override;
+    bool waits_for_first_bytes() const override { return true; }
     void release_socket(RequestSink& server) override;
     void process_request(RequestSink& server, PendingRequest& request) override;
     void service_actions(RequestSink& server) override;
