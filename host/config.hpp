@@ -67,7 +67,7 @@ struct ServerConfig {
     int threads = 0;                       // event: handler pool size; 0 = one per core (ours)
     int max_queued = 1024;                 // event: accepted connections waiting for a first turn before overload (ours)
     double io_timeout = 60.0;              // seconds per I/O wait on a stream connection (ours; 0 = none)
-    std::size_t max_packet_size = 8192;    // datagram servers (Python's)
+    std::size_t max_packet_size = 65507;   // datagram servers: the largest UDP/IPv4 payload (Python: 8192, truncating)
     std::optional<bool> ipv6_only;         // IPV6_V6ONLY; unset = system default
     std::vector<Cidr> allow;               // verify_request: empty = everyone
     std::vector<Cidr> deny;                // checked first

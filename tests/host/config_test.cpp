@@ -88,7 +88,7 @@ TEST(ConfigParser, ParsesAMinimalServerWithPythonDefaults) {
     EXPECT_TRUE(s.block_on_close);
     EXPECT_EQ(s.max_threads, 256);
     EXPECT_EQ(s.io_timeout, 60.0);
-    EXPECT_EQ(s.max_packet_size, 8192u);
+    EXPECT_EQ(s.max_packet_size, 65507u);
     EXPECT_FALSE(s.ipv6_only.has_value());
     EXPECT_TRUE(s.allow.empty());
     EXPECT_TRUE(s.deny.empty());
